@@ -11,3 +11,8 @@ pub use params::Params;
 pub use signature::{Algorithm, Keyring, Payload, SignedRequest};
 pub mod webhook;
 pub use webhook::{RawRequest, Webhook};
+pub mod fields;
+pub mod progress;
+pub mod qualification;
+pub mod voice;
+pub mod twiml;

@@ -3,6 +3,7 @@
 //! nothing here may drop, merge or re-encode a parameter.
 
 use crate::error::Error;
+use crate::fields::Field;
 use percent_encoding::percent_decode;
 use serde::ser::{Serialize, SerializeSeq, Serializer};
 use std::ops::Range;
@@ -77,6 +78,19 @@ impl Params {
     /// The first value of `key`, if present (possibly empty).
     pub fn get(&self, key: &str) -> Option<&str> {
         self.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
+    }
+
+    /// A parameter that must be present and not empty, parsed.
+    pub fn required<T: Field>(&self, name: &'static str) -> Result<T, Error> {
+        match self.get(name) {
+            Some(raw) if !raw.is_empty() => T::parse(name, raw),
+            _ => Err(Error::Missing(name)),
+        }
+    }
+
+    /// A parameter that may be absent, parsed; an empty value counts as absent.
+    pub fn optional<T: Field>(&self, name: &'static str) -> Result<Option<T>, Error> {
+        self.get(name).filter(|raw| !raw.is_empty()).map(|raw| T::parse(name, raw)).transpose()
     }
 
     /// Every `(key, value)` pair in arrival order.

@@ -1,0 +1,409 @@
+//! The values inside Twilio's parameters, each parsed and validated on its own:
+//! SIDs, phone numbers, the status enums, whole numbers and RFC 2822 timestamps.
+//! A rejection names the field and says what is wrong with the value.
+
+use crate::error::Error;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A parameter value that can be parsed on its own. `field` is only used to name
+/// the parameter in the error.
+pub trait Field: Sized {
+    fn parse(field: &str, raw: &str) -> Result<Self, Error>;
+}
+
+impl Field for String {
+    fn parse(_: &str, raw: &str) -> Result<Self, Error> {
+        Ok(raw.to_owned())
+    }
+}
+
+/// Durations, `SequenceNumber`, channels: ASCII digits only (no sign, no spaces).
+impl Field for u32 {
+    fn parse(field: &str, raw: &str) -> Result<Self, Error> {
+        if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(Error::invalid(field, format!("is not a whole number: {raw:?}")));
+        }
+        raw.parse().map_err(|_| Error::invalid(field, format!("is too large: {raw:?}")))
+    }
+}
+
+/// `true` or `false`, as Twilio writes booleans (`DialBridged`).
+impl Field for bool {
+    fn parse(field: &str, raw: &str) -> Result<Self, Error> {
+        match raw {
+            "true" => Ok(true),
+            "false" => Ok(false),
+            _ => Err(Error::invalid(field, format!("is not true or false: {raw:?}"))),
+        }
+    }
+}
+
+macro_rules! sid {
+    ($(#[$doc:meta])* $name:ident, $prefix:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            pub const PREFIX: &'static str = $prefix;
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl Field for $name {
+            /// Two letters and 32 hex digits, e.g. `CA` + 32 hex.
+            fn parse(field: &str, raw: &str) -> Result<Self, Error> {
+                let valid = raw.len() == 34
+                    && raw.starts_with($prefix)
+                    && raw.as_bytes()[2..].iter().all(u8::is_ascii_hexdigit);
+                if valid {
+                    Ok($name(raw.to_owned()))
+                } else {
+                    Err(Error::invalid(field, format!("is not a valid SID ({} + 32 hex digits): {raw:?}", $prefix)))
+                }
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = Error;
+            fn try_from(raw: String) -> Result<Self, Error> {
+                Self::parse(stringify!($name), &raw)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(sid: $name) -> String {
+                sid.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+sid!(
+    /// A call leg: `CA` + 32 hex digits.
+    CallSid,
+    "CA"
+);
+sid!(
+    /// A Twilio account or subaccount: `AC` + 32 hex digits.
+    AccountSid,
+    "AC"
+);
+sid!(
+    /// A recording: `RE` + 32 hex digits.
+    RecordingSid,
+    "RE"
+);
+
+/// Enums whose values are Twilio's own strings.
+macro_rules! twilio_enum {
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        pub enum $name {
+            $($(#[$vdoc])* #[serde(rename = $text)] $variant),+
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// Twilio's spelling.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text),+
+                }
+            }
+        }
+
+        impl Field for $name {
+            fn parse(field: &str, raw: &str) -> Result<Self, Error> {
+                match raw {
+                    $($text => Ok($name::$variant),)+
+                    _ => Err(Error::invalid(field, format!("is not one of {}: {raw:?}", [$($text),+].join(", ")))),
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+twilio_enum!(
+    /// `CallStatus`: where a call leg stands.
+    CallStatus {
+        Queued = "queued",
+        Initiated = "initiated",
+        Ringing = "ringing",
+        InProgress = "in-progress",
+        Completed = "completed",
+        Busy = "busy",
+        Failed = "failed",
+        NoAnswer = "no-answer",
+        Canceled = "canceled",
+    }
+);
+
+impl CallStatus {
+    /// A call that has ended: nothing follows these.
+    pub fn is_terminal(self) -> bool {
+        matches!(self, CallStatus::Completed | CallStatus::Busy | CallStatus::Failed | CallStatus::NoAnswer | CallStatus::Canceled)
+    }
+
+    /// Someone picked up: the call is talking or ended after talking.
+    pub fn is_answered(self) -> bool {
+        matches!(self, CallStatus::InProgress | CallStatus::Completed)
+    }
+}
+
+twilio_enum!(
+    /// `Direction` of a call leg.
+    Direction {
+        /// A customer called one of our numbers.
+        Inbound = "inbound",
+        /// We (or a CRM) placed the call through the REST API.
+        OutboundApi = "outbound-api",
+        /// The child leg `<Dial>` created to reach the business.
+        OutboundDial = "outbound-dial",
+        TrunkingTerminating = "trunking-terminating",
+        TrunkingOriginating = "trunking-originating",
+    }
+);
+
+twilio_enum!(
+    /// `DialCallStatus`: how the `<Dial>` to the business ended.
+    DialCallStatus {
+        Completed = "completed",
+        /// Only when dialling a conference; the call was connected.
+        Answered = "answered",
+        Busy = "busy",
+        NoAnswer = "no-answer",
+        Failed = "failed",
+        Canceled = "canceled",
+    }
+);
+
+impl DialCallStatus {
+    /// The business picked up and was connected to the caller.
+    pub fn connected(self) -> bool {
+        matches!(self, DialCallStatus::Completed | DialCallStatus::Answered)
+    }
+}
+
+twilio_enum!(
+    /// `RecordingStatus` in a recording status callback.
+    RecordingStatus {
+        InProgress = "in-progress",
+        Completed = "completed",
+        /// Nothing was recorded (e.g. silence in a voicemail).
+        Absent = "absent",
+        /// Only with Voice Recording Encryption.
+        Failed = "failed",
+    }
+);
+
+/// A caller or called party: an E.164 number, or the description Twilio sends
+/// when the caller ID is withheld (`Anonymous`, `RESTRICTED`, `Unknown`, …),
+/// kept exactly as it came.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct PhoneNumber(String);
+
+impl PhoneNumber {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether this is `+` and 2 to 15 digits, the first not 0.
+    pub fn is_e164(&self) -> bool {
+        is_e164(&self.0)
+    }
+
+    /// Whether the caller hid their number.
+    pub fn is_withheld(&self) -> bool {
+        !self.is_e164()
+    }
+
+    /// Parses a value that must be an E.164 number (our own tracking numbers).
+    pub fn e164(field: &str, raw: &str) -> Result<Self, Error> {
+        if is_e164(raw) {
+            Ok(PhoneNumber(raw.to_owned()))
+        } else {
+            Err(Error::invalid(field, format!("is not an E.164 phone number: {raw:?}")))
+        }
+    }
+}
+
+fn is_e164(raw: &str) -> bool {
+    let Some(digits) = raw.strip_prefix('+') else { return false };
+    (2..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) && !digits.starts_with('0')
+}
+
+/// Twilio documents the withheld caller ID only as "a string that contains
+/// anonymous, unknown, or other descriptions", so any short phrase of letters is
+/// one; anything with digits or symbols that is not E.164 is refused.
+fn is_withheld_description(raw: &str) -> bool {
+    (1..=40).contains(&raw.len())
+        && raw.bytes().any(|b| b.is_ascii_alphabetic())
+        && raw.bytes().all(|b| b.is_ascii_alphabetic() || matches!(b, b' ' | b'-' | b'_' | b'.'))
+}
+
+impl Field for PhoneNumber {
+    fn parse(field: &str, raw: &str) -> Result<Self, Error> {
+        if is_e164(raw) || is_withheld_description(raw) {
+            Ok(PhoneNumber(raw.to_owned()))
+        } else {
+            Err(Error::invalid(field, format!("is not an E.164 phone number or a withheld caller ID: {raw:?}")))
+        }
+    }
+}
+
+impl fmt::Display for PhoneNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// An RFC 2822 date (`Tue, 02 Jan 2024 17:03:12 +0000`) as milliseconds since the epoch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct EpochMillis(pub i64);
+
+impl Field for EpochMillis {
+    fn parse(field: &str, raw: &str) -> Result<Self, Error> {
+        let date = time::OffsetDateTime::parse(raw, &time::format_description::well_known::Rfc2822)
+            .map_err(|_| Error::invalid(field, format!("is not an RFC 2822 date: {raw:?}")))?;
+        Ok(EpochMillis((date.unix_timestamp_nanos() / 1_000_000) as i64))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rejection<T: Field + fmt::Debug>(field: &str, raw: &str) -> String {
+        T::parse(field, raw).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn sids() {
+        let sid = CallSid::parse("CallSid", "CA0123456789abcdef0123456789ABCDEF").unwrap();
+        assert_eq!(sid.as_str(), "CA0123456789abcdef0123456789ABCDEF");
+        assert!(AccountSid::parse("AccountSid", "AC0123456789abcdef0123456789abcdef").is_ok());
+        assert!(RecordingSid::parse("RecordingSid", "RE0123456789abcdef0123456789abcdef").is_ok());
+        assert_eq!(rejection::<CallSid>("CallSid", "CA123"), r#"CallSid is not a valid SID (CA + 32 hex digits): "CA123""#);
+        assert_eq!(
+            rejection::<CallSid>("CallSid", "RE0123456789abcdef0123456789abcdef"),
+            r#"CallSid is not a valid SID (CA + 32 hex digits): "RE0123456789abcdef0123456789abcdef""#
+        );
+        assert!(CallSid::parse("CallSid", "CA0123456789abcdef0123456789abcdeg").is_err(), "g is not hex");
+        assert!(CallSid::parse("CallSid", "CA0123456789abcdef0123456789abcdef0").is_err(), "too long");
+        assert!(CallSid::parse("CallSid", "ca0123456789abcdef0123456789abcdef").is_err(), "prefix is upper case");
+        assert!(CallSid::parse("CallSid", "CA0123456789abcdef0123456789abcdé").is_err(), "multibyte");
+    }
+
+    #[test]
+    fn sids_deserialize_only_when_valid() {
+        let sid: CallSid = serde_json::from_str(r#""CA0123456789abcdef0123456789abcdef""#).unwrap();
+        assert_eq!(serde_json::to_string(&sid).unwrap(), r#""CA0123456789abcdef0123456789abcdef""#);
+        assert!(serde_json::from_str::<CallSid>(r#""CAxyz""#).is_err());
+    }
+
+    #[test]
+    fn whole_numbers() {
+        assert_eq!(u32::parse("CallDuration", "0"), Ok(0));
+        assert_eq!(u32::parse("CallDuration", "4294967295"), Ok(u32::MAX));
+        assert_eq!(rejection::<u32>("CallDuration", "4x"), r#"CallDuration is not a whole number: "4x""#);
+        for bad in ["-1", "+4", " 4", "4.0", "1e3", ""] {
+            assert!(u32::parse("CallDuration", bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(rejection::<u32>("SequenceNumber", "4294967296"), r#"SequenceNumber is too large: "4294967296""#);
+    }
+
+    #[test]
+    fn booleans() {
+        assert_eq!(bool::parse("DialBridged", "true"), Ok(true));
+        assert_eq!(bool::parse("DialBridged", "false"), Ok(false));
+        assert_eq!(rejection::<bool>("DialBridged", "yes"), r#"DialBridged is not true or false: "yes""#);
+    }
+
+    #[test]
+    fn enums_round_trip_every_value() {
+        for status in CallStatus::ALL {
+            assert_eq!(CallStatus::parse("CallStatus", status.as_str()), Ok(*status));
+            assert_eq!(serde_json::to_string(status).unwrap(), format!("\"{status}\""));
+        }
+        for d in Direction::ALL {
+            assert_eq!(Direction::parse("Direction", d.as_str()), Ok(*d));
+        }
+        for s in RecordingStatus::ALL {
+            assert_eq!(RecordingStatus::parse("RecordingStatus", s.as_str()), Ok(*s));
+        }
+        for s in DialCallStatus::ALL {
+            assert_eq!(DialCallStatus::parse("DialCallStatus", s.as_str()), Ok(*s));
+        }
+    }
+
+    #[test]
+    fn enum_rejections_list_the_valid_values() {
+        assert_eq!(
+            rejection::<CallStatus>("CallStatus", "Completed"),
+            r#"CallStatus is not one of queued, initiated, ringing, in-progress, completed, busy, failed, no-answer, canceled: "Completed""#
+        );
+        assert_eq!(
+            rejection::<Direction>("Direction", "outbound"),
+            r#"Direction is not one of inbound, outbound-api, outbound-dial, trunking-terminating, trunking-originating: "outbound""#
+        );
+        assert_eq!(rejection::<RecordingStatus>("RecordingStatus", "done"), r#"RecordingStatus is not one of in-progress, completed, absent, failed: "done""#);
+    }
+
+    #[test]
+    fn status_classes() {
+        let terminal: Vec<_> = CallStatus::ALL.iter().filter(|s| s.is_terminal()).map(|s| s.as_str()).collect();
+        assert_eq!(terminal, ["completed", "busy", "failed", "no-answer", "canceled"]);
+        let answered: Vec<_> = CallStatus::ALL.iter().filter(|s| s.is_answered()).map(|s| s.as_str()).collect();
+        assert_eq!(answered, ["in-progress", "completed"]);
+    }
+
+    #[test]
+    fn phone_numbers() {
+        for good in ["+14155550123", "+442071838750", "+12", "+123456789012345"] {
+            let n = PhoneNumber::parse("From", good).unwrap();
+            assert!(n.is_e164() && !n.is_withheld(), "{good}");
+        }
+        for withheld in ["Anonymous", "anonymous", "RESTRICTED", "Unknown", "Private Caller", "UNAVAILABLE"] {
+            let n = PhoneNumber::parse("From", withheld).unwrap();
+            assert_eq!(n.as_str(), withheld, "kept as it came");
+            assert!(n.is_withheld());
+        }
+        for bad in ["14155550123", "+1415555012345678", "+0123", "+1 415 555 0123", "+1-415", "client:alice", "sip:a@b.com", "", "+", "<Say>", "555-0123"] {
+            assert_eq!(
+                rejection::<PhoneNumber>("From", bad),
+                format!("From is not an E.164 phone number or a withheld caller ID: {bad:?}"),
+            );
+        }
+        assert!(PhoneNumber::e164("To", "Anonymous").is_err(), "our own numbers are always E.164");
+        assert_eq!(PhoneNumber::e164("To", "+18005551212").unwrap().as_str(), "+18005551212");
+    }
+
+    #[test]
+    fn rfc2822_timestamps() {
+        assert_eq!(EpochMillis::parse("Timestamp", "Tue, 02 Jan 2024 17:03:12 +0000"), Ok(EpochMillis(1_704_214_992_000)));
+        assert_eq!(EpochMillis::parse("Timestamp", "Tue, 02 Jan 2024 18:03:12 +0100"), Ok(EpochMillis(1_704_214_992_000)));
+        assert_eq!(rejection::<EpochMillis>("Timestamp", "2024-01-02T17:03:12Z"), r#"Timestamp is not an RFC 2822 date: "2024-01-02T17:03:12Z""#);
+        assert!(EpochMillis::parse("Timestamp", "Tue, 32 Jan 2024 17:03:12 +0000").is_err());
+    }
+}
