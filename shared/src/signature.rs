@@ -12,7 +12,6 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use hmac::{Hmac, KeyInit, Mac};
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
-use std::borrow::Cow;
 use subtle::ConstantTimeEq;
 
 /// The header Twilio signs every webhook with.
@@ -256,32 +255,17 @@ fn feed(mac: &mut impl Mac, url: &str, params: &SortedParams<'_>) {
 /// the port removed (when it has one) or the scheme's default port added (when it
 /// has none). A non-default port that Twilio signed cannot be recovered once dropped.
 struct CandidateUrls<'a> {
-    received: Cow<'a, str>,
+    received: &'a str,
     twin: String,
 }
 
 impl<'a> CandidateUrls<'a> {
-    fn of(url: &'a str) -> Self {
-        let received = python_geturl(url);
-        let twin = port_twin(&received);
-        CandidateUrls { received, twin }
+    fn of(received: &'a str) -> Self {
+        CandidateUrls { received, twin: port_twin(received) }
     }
 
     fn iter(&self) -> impl Iterator<Item = &str> {
-        [self.received.as_ref(), self.twin.as_str()].into_iter()
-    }
-}
-
-/// twilio-python compares against `urlparse(url).geturl()`, which lowercases the
-/// scheme and drops an empty `?` or `#`. Doing the same keeps us in step with it.
-fn python_geturl(url: &str) -> Cow<'_, str> {
-    let scheme_len = url.find("://").unwrap_or(0);
-    let trimmed = url.strip_suffix('#').unwrap_or(url);
-    let trimmed = trimmed.strip_suffix('?').unwrap_or(trimmed);
-    if url[..scheme_len].bytes().any(|b| b.is_ascii_uppercase()) {
-        Cow::Owned(url[..scheme_len].to_ascii_lowercase() + &trimmed[scheme_len..])
-    } else {
-        Cow::Borrowed(trimmed)
+        [self.received, self.twin.as_str()].into_iter()
     }
 }
 
@@ -327,13 +311,6 @@ mod tests {
         for (url, twin) in cases {
             assert_eq!(port_twin(url), twin, "{url}");
         }
-    }
-
-    #[test]
-    fn python_geturl_normalisation() {
-        assert_eq!(python_geturl("HTTPS://A.com/x?"), "https://A.com/x");
-        assert_eq!(python_geturl("https://a.com/x#"), "https://a.com/x");
-        assert_eq!(python_geturl("https://a.com/x?a=1"), "https://a.com/x?a=1");
     }
 
     #[test]
