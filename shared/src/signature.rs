@@ -120,9 +120,11 @@ impl Keyring {
         if let Payload::Json(body) = request.payload {
             check_body_hash(request.url, body)?;
         }
-        let urls = CandidateUrls::of(request.url);
-        let params = SortedParams::of(request.payload);
-        let matches = |mac: &dyn Fn(&str) -> Signature| urls.iter().any(|url| mac(url).matches(signature));
+        let params = SignedParams::of(request.payload);
+        // The URL as received matches almost always: its port twin is only built when it does not.
+        let matches = |mac: &dyn Fn(&str) -> Signature| {
+            mac(request.url).matches(signature) || mac(&port_twin(request.url)).matches(signature)
+        };
 
         match algorithm(request.settings)? {
             Algorithm::HmacSha1 => {
@@ -150,7 +152,7 @@ impl Keyring {
 
 /// Signs a request the way Twilio does: for tests, the sample events and the CLI.
 pub fn sign(secret: &str, algorithm: Algorithm, url: &str, payload: Payload<'_>) -> String {
-    let params = SortedParams::of(payload);
+    let params = SignedParams::of(payload);
     let signature = match algorithm {
         Algorithm::HmacSha1 => Signature::sha1(hmac_sha1(secret), url, &params),
         Algorithm::HmacSha256 => Signature::sha256(hmac_sha256(secret), url, &params),
@@ -194,18 +196,23 @@ fn check_body_hash(url: &str, body: &[u8]) -> Result<(), Error> {
     }
 }
 
-/// The distinct parameters in byte order, as they are appended to the URL.
-struct SortedParams<'a>(Vec<(&'a str, &'a str)>);
+/// What follows the URL in the string to sign: each distinct `key` + `value`
+/// pair in byte order, concatenated once so that each candidate URL costs one
+/// MAC over two slices.
+struct SignedParams(Vec<u8>);
 
-impl<'a> SortedParams<'a> {
-    fn of(payload: Payload<'a>) -> Self {
-        let mut pairs: Vec<_> = match payload {
-            Payload::Form(params) => params.iter().collect(),
-            Payload::Json(_) | Payload::UrlOnly => Vec::new(),
-        };
+impl SignedParams {
+    fn of(payload: Payload<'_>) -> Self {
+        let Payload::Form(params) = payload else { return SignedParams(Vec::new()) };
+        let mut pairs: Vec<_> = params.iter().collect();
         pairs.sort_unstable();
         pairs.dedup();
-        SortedParams(pairs)
+        let mut text = Vec::with_capacity(pairs.iter().map(|(k, v)| k.len() + v.len()).sum());
+        for (key, value) in pairs {
+            text.extend_from_slice(key.as_bytes());
+            text.extend_from_slice(value.as_bytes());
+        }
+        SignedParams(text)
     }
 }
 
@@ -216,12 +223,12 @@ struct Signature {
 }
 
 impl Signature {
-    fn sha1(mut mac: Hmac<Sha1>, url: &str, params: &SortedParams<'_>) -> Self {
+    fn sha1(mut mac: Hmac<Sha1>, url: &str, params: &SignedParams) -> Self {
         feed(&mut mac, url, params);
         Self::encode(&mac.finalize().into_bytes())
     }
 
-    fn sha256(mut mac: Hmac<Sha256>, url: &str, params: &SortedParams<'_>) -> Self {
+    fn sha256(mut mac: Hmac<Sha256>, url: &str, params: &SignedParams) -> Self {
         feed(&mut mac, url, params);
         Self::encode(&mac.finalize().into_bytes())
     }
@@ -243,33 +250,14 @@ impl Signature {
     }
 }
 
-fn feed(mac: &mut impl Mac, url: &str, params: &SortedParams<'_>) {
+fn feed(mac: &mut impl Mac, url: &str, params: &SignedParams) {
     mac.update(url.as_bytes());
-    for (key, value) in &params.0 {
-        mac.update(key.as_bytes());
-        mac.update(value.as_bytes());
-    }
+    mac.update(&params.0);
 }
 
-/// The URLs the official validator tries: the URL as received, and its twin with
-/// the port removed (when it has one) or the scheme's default port added (when it
-/// has none). A non-default port that Twilio signed cannot be recovered once dropped.
-struct CandidateUrls<'a> {
-    received: &'a str,
-    twin: String,
-}
-
-impl<'a> CandidateUrls<'a> {
-    fn of(received: &'a str) -> Self {
-        CandidateUrls { received, twin: port_twin(received) }
-    }
-
-    fn iter(&self) -> impl Iterator<Item = &str> {
-        [self.received, self.twin.as_str()].into_iter()
-    }
-}
-
-/// The URL with its port removed, or with the scheme's default port added.
+/// The other URL the official validator tries besides the one received: with
+/// the port removed when it has one, or the scheme's default port added when it
+/// has none. A non-default port that Twilio signed cannot be recovered once dropped.
 fn port_twin(url: &str) -> String {
     let Some(scheme_end) = url.find("://") else { return url.to_owned() };
     let authority_start = scheme_end + 3;
