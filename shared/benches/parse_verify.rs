@@ -60,7 +60,9 @@ fn benches(c: &mut Criterion) {
 
     // Token rotation: the signing token is the second one tried.
     let rotating = Keyring::default().with_token("the-new-primary-not-yet-in-use").with_token(TOKEN);
-    c.bench_function("parse_verify/status_callback_14_params_second_token", |b| b.iter(|| parse_and_verify(black_box(&rotating), black_box(request()))));
+    c.bench_function("parse_verify/status_callback_14_params_second_token", |b| {
+        b.iter(|| parse_and_verify(black_box(&rotating), black_box(request())))
+    });
 
     // A forged request pays for every candidate URL before it is refused.
     let forged = RawRequest { signature: Some("AAAAAAAAAAAAAAAAAAAAAAAAAAA="), ..request() };

@@ -367,7 +367,10 @@ mod tests {
             rejection::<Direction>("Direction", "outbound"),
             r#"Direction is not one of inbound, outbound-api, outbound-dial, trunking-terminating, trunking-originating: "outbound""#
         );
-        assert_eq!(rejection::<RecordingStatus>("RecordingStatus", "done"), r#"RecordingStatus is not one of in-progress, completed, absent, failed: "done""#);
+        assert_eq!(
+            rejection::<RecordingStatus>("RecordingStatus", "done"),
+            r#"RecordingStatus is not one of in-progress, completed, absent, failed: "done""#
+        );
     }
 
     #[test]
@@ -389,7 +392,19 @@ mod tests {
             assert_eq!(n.as_str(), withheld, "kept as it came");
             assert!(n.is_withheld());
         }
-        for bad in ["14155550123", "+1415555012345678", "+0123", "+1 415 555 0123", "+1-415", "client:alice", "sip:a@b.com", "", "+", "<Say>", "555-0123"] {
+        for bad in [
+            "14155550123",
+            "+1415555012345678",
+            "+0123",
+            "+1 415 555 0123",
+            "+1-415",
+            "client:alice",
+            "sip:a@b.com",
+            "",
+            "+",
+            "<Say>",
+            "555-0123",
+        ] {
             assert_eq!(
                 rejection::<PhoneNumber>("From", bad),
                 format!("From is not an E.164 phone number or a withheld caller ID: {bad:?}"),
@@ -403,7 +418,10 @@ mod tests {
     fn rfc2822_timestamps() {
         assert_eq!(EpochMillis::parse("Timestamp", "Tue, 02 Jan 2024 17:03:12 +0000"), Ok(EpochMillis(1_704_214_992_000)));
         assert_eq!(EpochMillis::parse("Timestamp", "Tue, 02 Jan 2024 18:03:12 +0100"), Ok(EpochMillis(1_704_214_992_000)));
-        assert_eq!(rejection::<EpochMillis>("Timestamp", "2024-01-02T17:03:12Z"), r#"Timestamp is not an RFC 2822 date: "2024-01-02T17:03:12Z""#);
+        assert_eq!(
+            rejection::<EpochMillis>("Timestamp", "2024-01-02T17:03:12Z"),
+            r#"Timestamp is not an RFC 2822 date: "2024-01-02T17:03:12Z""#
+        );
         assert!(EpochMillis::parse("Timestamp", "Tue, 32 Jan 2024 17:03:12 +0000").is_err());
     }
 }

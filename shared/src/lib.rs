@@ -14,5 +14,5 @@ pub use webhook::{RawRequest, Webhook};
 pub mod fields;
 pub mod progress;
 pub mod qualification;
-pub mod voice;
 pub mod twiml;
+pub mod voice;

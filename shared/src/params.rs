@@ -75,8 +75,8 @@ impl Params {
     /// nested objects as their JSON text, so no parameter is lost.
     pub fn from_json(body: &[u8]) -> Result<Self, Error> {
         use serde_json::Value;
-        let object: serde_json::Map<String, Value> = serde_json::from_slice(body)
-            .map_err(|err| Error::MalformedBody(format!("expected a JSON object: {err}")))?;
+        let object: serde_json::Map<String, Value> =
+            serde_json::from_slice(body).map_err(|err| Error::MalformedBody(format!("expected a JSON object: {err}")))?;
         let mut params = Params::default();
         for (key, value) in &object {
             match value {
@@ -227,12 +227,21 @@ mod tests {
 
     #[test]
     fn json_objects_become_params() {
-        let p = Params::from_json(br#"{"CallSid":"CA1","SequenceNumber":3,"Bridged":true,"Gone":null,"Tag":["a","b"],"Nested":{"x":1}}"#).unwrap();
+        let p = Params::from_json(br#"{"CallSid":"CA1","SequenceNumber":3,"Bridged":true,"Gone":null,"Tag":["a","b"],"Nested":{"x":1}}"#)
+            .unwrap();
         let mut got = pairs(&p);
         got.sort();
         assert_eq!(
             got,
-            [("Bridged", "true"), ("CallSid", "CA1"), ("Gone", ""), ("Nested", r#"{"x":1}"#), ("SequenceNumber", "3"), ("Tag", "a"), ("Tag", "b")]
+            [
+                ("Bridged", "true"),
+                ("CallSid", "CA1"),
+                ("Gone", ""),
+                ("Nested", r#"{"x":1}"#),
+                ("SequenceNumber", "3"),
+                ("Tag", "a"),
+                ("Tag", "b")
+            ]
         );
     }
 

@@ -40,8 +40,8 @@ impl CallProgress {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proptest::prelude::*;
     use CallStatus::*;
+    use proptest::prelude::*;
 
     #[test]
     fn stages_order_before_sequence_numbers() {

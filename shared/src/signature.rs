@@ -122,9 +122,8 @@ impl Keyring {
         }
         let params = SignedParams::of(request.payload);
         // The URL as received matches almost always: its port twin is only built when it does not.
-        let matches = |mac: &dyn Fn(&str) -> Signature| {
-            mac(request.url).matches(signature) || mac(&port_twin(request.url)).matches(signature)
-        };
+        let matches =
+            |mac: &dyn Fn(&str) -> Signature| mac(request.url).matches(signature) || mac(&port_twin(request.url)).matches(signature);
 
         match algorithm(request.settings)? {
             Algorithm::HmacSha1 => {

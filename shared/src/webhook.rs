@@ -4,8 +4,8 @@
 use crate::error::Error;
 use crate::params::{Params, query_of};
 use crate::signature::{Keyring, Payload, SIGNATURE_HEADER, SIGNATURE_SETTINGS_HEADER, SignedRequest};
-use lambda_http::request::RequestContext;
 use lambda_http::RequestExt;
+use lambda_http::request::RequestContext;
 
 /// A webhook as received, before its signature is checked.
 #[derive(Debug, Clone)]

@@ -56,7 +56,10 @@ fn custom_domain_needs_the_configured_base_url() {
 #[test]
 fn raw_query_string_is_kept_byte_for_byte() {
     let hook = Webhook::from_lambda(&request(include_str!("data/apigw/raw-query.json")), None).unwrap();
-    assert_eq!(hook.url, "https://abc123defg.execute-api.us-east-1.amazonaws.com/api/twilio/voice/status?tenant=t1&note=a+b%20c&name=O'Brien&crm_id=%7B42%7D");
+    assert_eq!(
+        hook.url,
+        "https://abc123defg.execute-api.us-east-1.amazonaws.com/api/twilio/voice/status?tenant=t1&note=a+b%20c&name=O'Brien&crm_id=%7B42%7D"
+    );
     assert_eq!(hook.verify(&keys()), Ok(()));
 }
 
@@ -113,6 +116,9 @@ fn methods_and_content_types_are_refused_with_their_status() {
     let err = Webhook::from_lambda(&request(&xml), None).unwrap_err();
     assert_eq!(err.http_status(), 415);
     // A charset parameter is fine.
-    let charset = event.replace(r#""content-type": "application/x-www-form-urlencoded""#, r#""content-type": "application/x-www-form-urlencoded; charset=UTF-8""#);
+    let charset = event.replace(
+        r#""content-type": "application/x-www-form-urlencoded""#,
+        r#""content-type": "application/x-www-form-urlencoded; charset=UTF-8""#,
+    );
     assert!(Webhook::from_lambda(&request(&charset), None).unwrap().verify(&keys()).is_ok());
 }

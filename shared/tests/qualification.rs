@@ -74,7 +74,13 @@ fn per_number_minimum_is_respected() {
 fn calls_still_in_progress_are_not_yet_qualified() {
     assert_eq!(verdict(CallOutcome::default(), 30), (false, "in progress".into()));
     for status in [CallStatus::Queued, CallStatus::Initiated, CallStatus::Ringing, CallStatus::InProgress] {
-        let outcome = CallOutcome { status: Some(status), forwarded: true, dial_status: Some(DialCallStatus::Completed), talk_seconds: Some(45), ..CallOutcome::default() };
+        let outcome = CallOutcome {
+            status: Some(status),
+            forwarded: true,
+            dial_status: Some(DialCallStatus::Completed),
+            talk_seconds: Some(45),
+            ..CallOutcome::default()
+        };
         assert_eq!(verdict(outcome, 30), (false, format!("in progress: {status}")), "talk time alone is not enough");
     }
 }
@@ -82,7 +88,8 @@ fn calls_still_in_progress_are_not_yet_qualified() {
 #[test]
 fn completed_before_its_durations_arrive() {
     // Callbacks race: the parent's `completed` can land before the Dial outcome.
-    let waiting = CallOutcome { status: Some(CallStatus::Completed), duration_seconds: Some(50), forwarded: true, ..CallOutcome::default() };
+    let waiting =
+        CallOutcome { status: Some(CallStatus::Completed), duration_seconds: Some(50), forwarded: true, ..CallOutcome::default() };
     assert_eq!(verdict(waiting, 30), (false, "completed: no talk time yet".into()));
     assert_eq!(verdict(direct(CallStatus::Completed, None), 30), (false, "completed: no talk time yet".into()));
     // The child leg's duration stands in for a Dial outcome that has not arrived.

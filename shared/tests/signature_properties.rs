@@ -42,7 +42,8 @@ fn sign_form(url: &str, pairs: &[(String, String)]) -> String {
 }
 
 fn verify(method: &str, url: &str, content_type: &str, body: &str, signature: &str, keys: &Keyring) -> bool {
-    let raw = RawRequest { method, url, content_type: Some(content_type), body: body.as_bytes(), signature: Some(signature), settings: None };
+    let raw =
+        RawRequest { method, url, content_type: Some(content_type), body: body.as_bytes(), signature: Some(signature), settings: None };
     Webhook::from_raw(raw).expect("decodes").verify(keys).is_ok()
 }
 
@@ -160,11 +161,25 @@ fn account_tokens_are_chosen_by_account_sid() {
         let params: Params = [("AccountSid", account), ("CallSid", "CA0123456789abcdef0123456789abcdef")].into_iter().collect();
         let sig = signature::sign(token, Algorithm::HmacSha1, url, Payload::Form(&params));
         let body = format!("AccountSid={account}&CallSid=CA0123456789abcdef0123456789abcdef");
-        let raw = RawRequest { method: "POST", url, content_type: Some("application/x-www-form-urlencoded"), body: body.as_bytes(), signature: Some(&sig), settings: None };
+        let raw = RawRequest {
+            method: "POST",
+            url,
+            content_type: Some("application/x-www-form-urlencoded"),
+            body: body.as_bytes(),
+            signature: Some(&sig),
+            settings: None,
+        };
         Webhook::from_raw(raw).unwrap().verify(&keys).map_err(|e| e.to_string())
     };
     assert_eq!(check(sub, "sub-token"), Ok(()));
     assert_eq!(check(other, "other-token"), Ok(()));
-    assert_eq!(check(other, "sub-token"), Err("invalid signature: signature does not match".into()), "a subaccount's token does not sign for another");
-    assert_eq!(check("AC33333333333333333333333333333333", "sub-token"), Err("invalid signature: no auth token for this AccountSid".into()));
+    assert_eq!(
+        check(other, "sub-token"),
+        Err("invalid signature: signature does not match".into()),
+        "a subaccount's token does not sign for another"
+    );
+    assert_eq!(
+        check("AC33333333333333333333333333333333", "sub-token"),
+        Err("invalid signature: no auth token for this AccountSid".into())
+    );
 }

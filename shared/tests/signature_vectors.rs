@@ -36,8 +36,15 @@ fn webhook(v: &Vector) -> Webhook {
         _ => None,
     };
     let settings = v.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("X-Twilio-Webhooks-Signature-Settings")).map(|(_, v)| v.as_str());
-    Webhook::from_raw(RawRequest { method: &v.method, url: &v.url, content_type, body: body.as_bytes(), signature: Some(&v.signature), settings })
-        .unwrap_or_else(|err| panic!("{}: {err}", v.name))
+    Webhook::from_raw(RawRequest {
+        method: &v.method,
+        url: &v.url,
+        content_type,
+        body: body.as_bytes(),
+        signature: Some(&v.signature),
+        settings,
+    })
+    .unwrap_or_else(|err| panic!("{}: {err}", v.name))
 }
 
 fn keys(v: &Vector) -> Keyring {
@@ -90,7 +97,15 @@ fn a_missing_or_empty_signature_is_refused_with_a_reason() {
     let v = vectors().into_iter().find(|v| v.name == "status_callback_parent_completed").unwrap();
     let body = v.form_body.as_deref().unwrap().as_bytes();
     for (signature, reason) in [(None, "missing X-Twilio-Signature header"), (Some(""), "empty X-Twilio-Signature header")] {
-        let hook = Webhook::from_raw(RawRequest { method: "POST", url: &v.url, content_type: Some("application/x-www-form-urlencoded"), body, signature, settings: None }).unwrap();
+        let hook = Webhook::from_raw(RawRequest {
+            method: "POST",
+            url: &v.url,
+            content_type: Some("application/x-www-form-urlencoded"),
+            body,
+            signature,
+            settings: None,
+        })
+        .unwrap();
         let err = hook.verify(&keys(&v)).unwrap_err();
         assert_eq!(err.to_string(), format!("invalid signature: {reason}"));
         assert_eq!(err.http_status(), 403);

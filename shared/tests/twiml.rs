@@ -7,8 +7,11 @@ fn parse(xml: &str) -> roxmltree::Document<'_> {
     roxmltree::Document::parse(xml).unwrap_or_else(|err| panic!("not XML ({err}): {xml}"))
 }
 
-/// Each element as `name`, its attributes and its text, in document order.
-fn shape(xml: &str) -> Vec<(String, Vec<(String, String)>, String)> {
+/// An element's name, attributes and text.
+type Element = (String, Vec<(String, String)>, String);
+
+/// Each element, in document order.
+fn shape(xml: &str) -> Vec<Element> {
     parse(xml)
         .descendants()
         .filter(|n| n.is_element())
@@ -101,7 +104,10 @@ fn voicemail_response() {
 #[test]
 fn hangup_reject_and_empty_responses() {
     assert_eq!(Response::new().to_xml(), r#"<?xml version="1.0" encoding="UTF-8"?><Response/>"#);
-    assert_eq!(Response::new().reject(Reject::new().busy()).to_xml(), r#"<?xml version="1.0" encoding="UTF-8"?><Response><Reject reason="busy"/></Response>"#);
+    assert_eq!(
+        Response::new().reject(Reject::new().busy()).to_xml(),
+        r#"<?xml version="1.0" encoding="UTF-8"?><Response><Reject reason="busy"/></Response>"#
+    );
     assert_eq!(Response::new().reject(Reject::new()).to_xml(), r#"<?xml version="1.0" encoding="UTF-8"?><Response><Reject/></Response>"#);
     let xml = Response::new().say("This number is not in service.").hangup().to_xml();
     assert_eq!(shape(&xml).len(), 3);
@@ -124,10 +130,7 @@ fn setting_an_attribute_twice_keeps_the_last_value() {
 #[test]
 fn injection_through_a_caller_name_or_stored_whisper_stays_text() {
     let evil = r#"Bob"/><Hangup/><Say a='1'>& </Say></Dial><Redirect>https://evil.example</Redirect>"#;
-    let xml = Response::new()
-        .say(evil)
-        .dial(Dial::new().caller_id(evil).number(Number::new(evil).url(evil)))
-        .to_xml();
+    let xml = Response::new().say(evil).dial(Dial::new().caller_id(evil).number(Number::new(evil).url(evil))).to_xml();
     let shape = shape(&xml);
     let names: Vec<_> = shape.iter().map(|(name, _, _)| name.as_str()).collect();
     assert_eq!(names, ["Response", "Say", "Dial", "Number"], "no element was injected: {xml}");

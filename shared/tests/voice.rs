@@ -48,7 +48,10 @@ fn dial_action() -> Vec<(&'static str, &'static str)> {
         ("DialCallStatus", "completed"),
         ("DialCallDuration", "45"),
         ("DialBridged", "true"),
-        ("RecordingUrl", "https://api.twilio.com/2010-04-01/Accounts/AC0123456789abcdef0123456789abcdef/Recordings/RE0123456789abcdef0123456789abcdef"),
+        (
+            "RecordingUrl",
+            "https://api.twilio.com/2010-04-01/Accounts/AC0123456789abcdef0123456789abcdef/Recordings/RE0123456789abcdef0123456789abcdef",
+        ),
     ]
 }
 
@@ -57,7 +60,10 @@ fn recording_params() -> Vec<(&'static str, &'static str)> {
         ("AccountSid", ACCOUNT),
         ("CallSid", PARENT),
         ("RecordingSid", RECORDING),
-        ("RecordingUrl", "https://api.twilio.com/2010-04-01/Accounts/AC0123456789abcdef0123456789abcdef/Recordings/RE0123456789abcdef0123456789abcdef"),
+        (
+            "RecordingUrl",
+            "https://api.twilio.com/2010-04-01/Accounts/AC0123456789abcdef0123456789abcdef/Recordings/RE0123456789abcdef0123456789abcdef",
+        ),
         ("RecordingStatus", "completed"),
         ("RecordingDuration", "44"),
         ("RecordingChannels", "2"),
@@ -83,7 +89,11 @@ fn with_all(pairs: &[(&str, &str)], changes: &[(&str, Option<&str>)]) -> Params 
 }
 
 fn form(pairs: &[(&str, &str)]) -> Params {
-    let body: String = pairs.iter().map(|(k, v)| format!("{}={}", k, v.replace('+', "%2B").replace(' ', "+").replace(',', "%2C"))).collect::<Vec<_>>().join("&");
+    let body: String = pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", k, v.replace('+', "%2B").replace(' ', "+").replace(',', "%2C")))
+        .collect::<Vec<_>>()
+        .join("&");
     Params::from_form(body.as_bytes()).unwrap()
 }
 
@@ -177,7 +187,10 @@ fn incoming_call_needs_no_status_callback_fields() {
         .map(|(k, v)| if k == "CallStatus" { (k, "ringing") } else { (k, v) })
         .collect();
     let call = CallWebhook::parse(form(&incoming)).unwrap();
-    assert_eq!((call.status, call.answered, call.started_at, call.sequence_number, call.duration_seconds), (CallStatus::Ringing, false, None, None, None));
+    assert_eq!(
+        (call.status, call.answered, call.started_at, call.sequence_number, call.duration_seconds),
+        (CallStatus::Ringing, false, None, None, None)
+    );
 }
 
 fn call_rejection(key: &str, value: Option<&str>) -> String {
@@ -197,9 +210,17 @@ fn call_webhook_rejections_name_the_field_and_reason() {
         ("To", None, "missing To"),
         ("To", Some("+1 800 555"), r#"To is not an E.164 phone number or a withheld caller ID: "+1 800 555""#),
         ("Direction", None, "missing Direction"),
-        ("Direction", Some("sideways"), r#"Direction is not one of inbound, outbound-api, outbound-dial, trunking-terminating, trunking-originating: "sideways""#),
+        (
+            "Direction",
+            Some("sideways"),
+            r#"Direction is not one of inbound, outbound-api, outbound-dial, trunking-terminating, trunking-originating: "sideways""#,
+        ),
         ("CallStatus", None, "missing CallStatus"),
-        ("CallStatus", Some("done"), r#"CallStatus is not one of queued, initiated, ringing, in-progress, completed, busy, failed, no-answer, canceled: "done""#),
+        (
+            "CallStatus",
+            Some("done"),
+            r#"CallStatus is not one of queued, initiated, ringing, in-progress, completed, busy, failed, no-answer, canceled: "done""#,
+        ),
         ("CallDuration", Some("4x"), r#"CallDuration is not a whole number: "4x""#),
         ("CallDuration", Some("-4"), r#"CallDuration is not a whole number: "-4""#),
         ("SequenceNumber", Some("1.5"), r#"SequenceNumber is not a whole number: "1.5""#),
@@ -235,7 +256,8 @@ fn dial_outcome() {
     assert_eq!(dial.talk_seconds, Some(45));
     assert_eq!(dial.bridged, Some(true));
     assert!(dial.recording_url.is_some());
-    let no_answer = DialWebhook::parse(with_all(&dial_action(), &[("DialCallStatus", Some("no-answer")), ("DialCallDuration", None)])).unwrap();
+    let no_answer =
+        DialWebhook::parse(with_all(&dial_action(), &[("DialCallStatus", Some("no-answer")), ("DialCallDuration", None)])).unwrap();
     assert_eq!((no_answer.dial_call_status, no_answer.talk_seconds), (DialCallStatus::NoAnswer, None));
 }
 
@@ -245,7 +267,11 @@ fn dial_outcome_rejections() {
         ("CallSid", None, "missing CallSid"),
         ("AccountSid", Some("x"), r#"AccountSid is not a valid SID (AC + 32 hex digits): "x""#),
         ("DialCallStatus", None, "missing DialCallStatus"),
-        ("DialCallStatus", Some("ringing"), r#"DialCallStatus is not one of completed, answered, busy, no-answer, failed, canceled: "ringing""#),
+        (
+            "DialCallStatus",
+            Some("ringing"),
+            r#"DialCallStatus is not one of completed, answered, busy, no-answer, failed, canceled: "ringing""#,
+        ),
         ("DialCallSid", Some("CAxyz"), r#"DialCallSid is not a valid SID (CA + 32 hex digits): "CAxyz""#),
         ("DialCallDuration", Some("4x"), r#"DialCallDuration is not a whole number: "4x""#),
         ("DialBridged", Some("1"), r#"DialBridged is not true or false: "1""#),
@@ -300,5 +326,8 @@ fn json_bodies_parse_like_forms() {
     let call = CallWebhook::parse(Params::from_json(numeric).unwrap()).unwrap();
     assert_eq!((call.duration_seconds, call.sequence_number), (Some(47), Some(3)));
     let bad = br#"{"CallSid":"CA0123456789abcdef0123456789abcdef","AccountSid":"AC0123456789abcdef0123456789abcdef","From":"+12125550199","To":"+18005551212","Direction":"inbound","CallStatus":"completed","CallDuration":4.5}"#;
-    assert_eq!(CallWebhook::parse(Params::from_json(bad).unwrap()).unwrap_err().to_string(), r#"CallDuration is not a whole number: "4.5""#);
+    assert_eq!(
+        CallWebhook::parse(Params::from_json(bad).unwrap()).unwrap_err().to_string(),
+        r#"CallDuration is not a whole number: "4.5""#
+    );
 }

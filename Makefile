@@ -1,0 +1,22 @@
+# The two commands the README promises, and the ones behind them.
+# `make test` is what CI runs (.ci/run); it needs only the Rust toolchain.
+
+CARGO ?= cargo
+
+.PHONY: test lint unit bench
+
+## Every test: formatting, lints, unit, integration, property and doc tests,
+## and each criterion benchmark run once as a smoke test.
+test: lint unit
+
+lint:
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+
+unit:
+	$(CARGO) test --workspace --all-targets --locked
+	$(CARGO) test --workspace --doc --locked
+
+## Criterion benchmarks, measured (reports in target/criterion/).
+bench:
+	$(CARGO) bench --workspace --locked
