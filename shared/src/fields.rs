@@ -42,28 +42,25 @@ impl Field for bool {
 macro_rules! sid {
     ($(#[$doc:meta])* $name:ident, $prefix:literal) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        /// Kept inline: a SID is always 34 ASCII bytes, so it needs no allocation.
+        #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[serde(try_from = "String", into = "String")]
-        pub struct $name(String);
+        pub struct $name([u8; 34]);
 
         impl $name {
             pub const PREFIX: &'static str = $prefix;
 
             pub fn as_str(&self) -> &str {
-                &self.0
+                std::str::from_utf8(&self.0).expect("a SID is validated ASCII")
             }
         }
 
         impl Field for $name {
             /// Two letters and 32 hex digits, e.g. `CA` + 32 hex.
             fn parse(field: &str, raw: &str) -> Result<Self, Error> {
-                let valid = raw.len() == 34
-                    && raw.starts_with($prefix)
-                    && raw.as_bytes()[2..].iter().all(u8::is_ascii_hexdigit);
-                if valid {
-                    Ok($name(raw.to_owned()))
-                } else {
-                    Err(Error::invalid(field, format!("is not a valid SID ({} + 32 hex digits): {raw:?}", $prefix)))
+                match <[u8; 34]>::try_from(raw.as_bytes()) {
+                    Ok(bytes) if raw.starts_with($prefix) && bytes[2..].iter().all(u8::is_ascii_hexdigit) => Ok($name(bytes)),
+                    _ => Err(Error::invalid(field, format!("is not a valid SID ({} + 32 hex digits): {raw:?}", $prefix))),
                 }
             }
         }
@@ -77,13 +74,19 @@ macro_rules! sid {
 
         impl From<$name> for String {
             fn from(sid: $name) -> String {
-                sid.0
+                sid.as_str().to_owned()
             }
         }
 
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}({:?})", stringify!($name), self.as_str())
             }
         }
     };

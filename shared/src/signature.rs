@@ -12,6 +12,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use hmac::{Hmac, KeyInit, Mac};
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
+use std::borrow::Cow;
 use subtle::ConstantTimeEq;
 
 /// The header Twilio signs every webhook with.
@@ -120,7 +121,7 @@ impl Keyring {
         if let Payload::Json(body) = request.payload {
             check_body_hash(request.url, body)?;
         }
-        let params = SignedParams::of(request.payload);
+        let params = signed_params(request.payload);
         // The URL as received matches almost always: its port twin is only built when it does not.
         let matches =
             |mac: &dyn Fn(&str) -> Signature| mac(request.url).matches(signature) || mac(&port_twin(request.url)).matches(signature);
@@ -151,7 +152,7 @@ impl Keyring {
 
 /// Signs a request the way Twilio does: for tests, the sample events and the CLI.
 pub fn sign(secret: &str, algorithm: Algorithm, url: &str, payload: Payload<'_>) -> String {
-    let params = SignedParams::of(payload);
+    let params = signed_params(payload);
     let signature = match algorithm {
         Algorithm::HmacSha1 => Signature::sha1(hmac_sha1(secret), url, &params),
         Algorithm::HmacSha256 => Signature::sha256(hmac_sha256(secret), url, &params),
@@ -195,23 +196,11 @@ fn check_body_hash(url: &str, body: &[u8]) -> Result<(), Error> {
     }
 }
 
-/// What follows the URL in the string to sign: each distinct `key` + `value`
-/// pair in byte order, concatenated once so that each candidate URL costs one
-/// MAC over two slices.
-struct SignedParams(Vec<u8>);
-
-impl SignedParams {
-    fn of(payload: Payload<'_>) -> Self {
-        let Payload::Form(params) = payload else { return SignedParams(Vec::new()) };
-        let mut pairs: Vec<_> = params.iter().collect();
-        pairs.sort_unstable();
-        pairs.dedup();
-        let mut text = Vec::with_capacity(pairs.iter().map(|(k, v)| k.len() + v.len()).sum());
-        for (key, value) in pairs {
-            text.extend_from_slice(key.as_bytes());
-            text.extend_from_slice(value.as_bytes());
-        }
-        SignedParams(text)
+/// What follows the URL in the string to sign: nothing unless the body is a form.
+fn signed_params(payload: Payload<'_>) -> Cow<'_, [u8]> {
+    match payload {
+        Payload::Form(params) => params.signing_tail(),
+        Payload::Json(_) | Payload::UrlOnly => Cow::Borrowed(&[]),
     }
 }
 
@@ -222,12 +211,12 @@ struct Signature {
 }
 
 impl Signature {
-    fn sha1(mut mac: Hmac<Sha1>, url: &str, params: &SignedParams) -> Self {
+    fn sha1(mut mac: Hmac<Sha1>, url: &str, params: &[u8]) -> Self {
         feed(&mut mac, url, params);
         Self::encode(&mac.finalize().into_bytes())
     }
 
-    fn sha256(mut mac: Hmac<Sha256>, url: &str, params: &SignedParams) -> Self {
+    fn sha256(mut mac: Hmac<Sha256>, url: &str, params: &[u8]) -> Self {
         feed(&mut mac, url, params);
         Self::encode(&mac.finalize().into_bytes())
     }
@@ -249,9 +238,9 @@ impl Signature {
     }
 }
 
-fn feed(mac: &mut impl Mac, url: &str, params: &SignedParams) {
+fn feed(mac: &mut impl Mac, url: &str, params: &[u8]) {
     mac.update(url.as_bytes());
-    mac.update(&params.0);
+    mac.update(params);
 }
 
 /// The other URL the official validator tries besides the one received: with

@@ -7,7 +7,7 @@
 
 use crate::error::Error;
 use crate::fields::{AccountSid, CallSid, CallStatus, DialCallStatus, Direction, EpochMillis, PhoneNumber, RecordingSid, RecordingStatus};
-use crate::params::Params;
+use crate::params::{Params, find_params};
 use crate::progress::CallProgress;
 use serde::Serialize;
 
@@ -57,12 +57,18 @@ pub struct CallWebhook {
 
 impl CallWebhook {
     pub fn parse(params: Params) -> Result<Self, Error> {
-        let call_sid = params.required("CallSid")?;
-        let account_sid = params.required("AccountSid")?;
-        let from_number: PhoneNumber = params.required("From")?;
-        let to_number: PhoneNumber = params.required("To")?;
-        let direction: Direction = params.required("Direction")?;
-        let status: CallStatus = params.required("CallStatus")?;
+        find_params!(params => {
+            call_sid: "CallSid", account_sid: "AccountSid", from: "From", to: "To", direction: "Direction",
+            status: "CallStatus", parent_call_sid: "ParentCallSid", timestamp: "Timestamp",
+            sequence_number: "SequenceNumber", call_duration: "CallDuration", caller_name: "CallerName",
+            from_city: "FromCity", from_state: "FromState", from_zip: "FromZip", from_country: "FromCountry",
+        });
+        let call_sid = call_sid.required()?;
+        let account_sid = account_sid.required()?;
+        let from_number: PhoneNumber = from.required()?;
+        let to_number: PhoneNumber = to.required()?;
+        let direction: Direction = direction.required()?;
+        let status: CallStatus = status.required()?;
         let tracking_number = match direction {
             Direction::Inbound | Direction::TrunkingTerminating => Some(&to_number),
             Direction::OutboundApi | Direction::TrunkingOriginating => Some(&from_number),
@@ -79,15 +85,15 @@ impl CallWebhook {
             direction,
             status,
             answered: status.is_answered(),
-            parent_call_sid: params.optional("ParentCallSid")?,
-            started_at: params.optional("Timestamp")?,
-            sequence_number: params.optional("SequenceNumber")?,
-            duration_seconds: params.optional("CallDuration")?,
-            caller_name: params.optional("CallerName")?,
-            caller_city: params.optional("FromCity")?,
-            caller_state: params.optional("FromState")?,
-            caller_zip: params.optional("FromZip")?,
-            caller_country: params.optional("FromCountry")?,
+            parent_call_sid: parent_call_sid.optional()?,
+            started_at: timestamp.optional()?,
+            sequence_number: sequence_number.optional()?,
+            duration_seconds: call_duration.optional()?,
+            caller_name: caller_name.optional()?,
+            caller_city: from_city.optional()?,
+            caller_state: from_state.optional()?,
+            caller_zip: from_zip.optional()?,
+            caller_country: from_country.optional()?,
             params,
         })
     }
@@ -123,14 +129,19 @@ pub struct DialWebhook {
 
 impl DialWebhook {
     pub fn parse(params: Params) -> Result<Self, Error> {
+        find_params!(params => {
+            call_sid: "CallSid", account_sid: "AccountSid", dial_call_status: "DialCallStatus",
+            dial_call_sid: "DialCallSid", dial_call_duration: "DialCallDuration", dial_bridged: "DialBridged",
+            recording_url: "RecordingUrl",
+        });
         Ok(DialWebhook {
-            call_sid: params.required("CallSid")?,
-            account_sid: params.required("AccountSid")?,
-            dial_call_status: params.required("DialCallStatus")?,
-            dial_call_sid: params.optional("DialCallSid")?,
-            talk_seconds: params.optional("DialCallDuration")?,
-            bridged: params.optional("DialBridged")?,
-            recording_url: params.optional("RecordingUrl")?,
+            call_sid: call_sid.required()?,
+            account_sid: account_sid.required()?,
+            dial_call_status: dial_call_status.required()?,
+            dial_call_sid: dial_call_sid.optional()?,
+            talk_seconds: dial_call_duration.optional()?,
+            bridged: dial_bridged.optional()?,
+            recording_url: recording_url.optional()?,
             params,
         })
     }
@@ -166,17 +177,22 @@ pub struct RecordingWebhook {
 
 impl RecordingWebhook {
     pub fn parse(params: Params) -> Result<Self, Error> {
+        find_params!(params => {
+            call_sid: "CallSid", account_sid: "AccountSid", recording_sid: "RecordingSid", status: "RecordingStatus",
+            recording_url: "RecordingUrl", duration: "RecordingDuration", channels: "RecordingChannels",
+            source: "RecordingSource", start_time: "RecordingStartTime", error_code: "ErrorCode",
+        });
         Ok(RecordingWebhook {
-            call_sid: params.required("CallSid")?,
-            account_sid: params.required("AccountSid")?,
-            recording_sid: params.required("RecordingSid")?,
-            status: params.required("RecordingStatus")?,
-            recording_url: params.optional("RecordingUrl")?,
-            duration_seconds: params.optional("RecordingDuration")?,
-            channels: params.optional("RecordingChannels")?,
-            source: params.optional("RecordingSource")?,
-            started_at: params.optional("RecordingStartTime")?,
-            error_code: params.optional("ErrorCode")?,
+            call_sid: call_sid.required()?,
+            account_sid: account_sid.required()?,
+            recording_sid: recording_sid.required()?,
+            status: status.required()?,
+            recording_url: recording_url.optional()?,
+            duration_seconds: duration.optional()?,
+            channels: channels.optional()?,
+            source: source.optional()?,
+            started_at: start_time.optional()?,
+            error_code: error_code.optional()?,
             params,
         })
     }

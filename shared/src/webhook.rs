@@ -46,10 +46,10 @@ impl Webhook {
     pub fn from_raw(raw: RawRequest<'_>) -> Result<Self, Error> {
         let (params, body) = match raw.method {
             "GET" => (Params::from_form(query_of(raw.url).as_bytes())?, BodyKind::None),
-            "POST" => match media_type(raw.content_type).as_str() {
+            "POST" => match media_type(raw.content_type) {
                 _ if raw.body.is_empty() => (Params::default(), BodyKind::Form),
-                "application/x-www-form-urlencoded" => (Params::from_form(raw.body)?, BodyKind::Form),
-                "application/json" => (Params::from_json(raw.body)?, BodyKind::Json(raw.body.to_vec())),
+                t if t.eq_ignore_ascii_case("application/x-www-form-urlencoded") => (Params::from_form(raw.body)?, BodyKind::Form),
+                t if t.eq_ignore_ascii_case("application/json") => (Params::from_json(raw.body)?, BodyKind::Json(raw.body.to_vec())),
                 other => return Err(Error::UnsupportedContentType(other.to_owned())),
             },
             other => return Err(Error::MethodNotAllowed(other.to_owned())),
@@ -159,6 +159,6 @@ fn route_path<'a>(parts: &UrlParts<'a>) -> &'a str {
 }
 
 /// `application/x-www-form-urlencoded; charset=utf-8` → `application/x-www-form-urlencoded`.
-fn media_type(content_type: Option<&str>) -> String {
-    content_type.unwrap_or_default().split(';').next().unwrap_or_default().trim().to_ascii_lowercase()
+fn media_type(content_type: Option<&str>) -> &str {
+    content_type.unwrap_or_default().split(';').next().unwrap_or_default().trim()
 }
