@@ -3,7 +3,7 @@
 
 CARGO ?= cargo
 
-.PHONY: test lint unit bench
+.PHONY: test lint unit bench bench-node
 
 ## Every test: formatting, lints, unit, integration, property and doc tests,
 ## and each criterion benchmark run once as a smoke test.
@@ -20,3 +20,7 @@ unit:
 ## Criterion benchmarks, measured (reports in target/criterion/).
 bench:
 	$(CARGO) bench --workspace --locked
+
+## twilio-node's querystring.parse + validateRequest on the same input, for the ratio.
+bench-node:
+	cd shared/benches/twilio-node && npm ci --no-audit --no-fund --silent && node compare.js

@@ -23,6 +23,16 @@ impl Params {
     /// percent sequences stay literal (as in Twilio's libraries); bytes that do
     /// not decode to UTF-8 are refused.
     pub fn from_form(body: &[u8]) -> Result<Self, Error> {
+        // `+` is a space. Replacing it over the whole body first, branch-free, lets
+        // the compiler vectorise it and leaves whole runs to copy; a decoded `%2B`
+        // still becomes `+` afterwards.
+        let spaced: Vec<u8>;
+        let body = if memchr::memchr(b'+', body).is_some() {
+            spaced = body.iter().map(|&b| if b == b'+' { b' ' } else { b }).collect();
+            &spaced[..]
+        } else {
+            body
+        };
         let mut bytes = Vec::with_capacity(body.len());
         let mut pairs = Vec::with_capacity(16);
         let mut key = None; // the current pair's key, once its `=` has been seen
@@ -31,7 +41,7 @@ impl Params {
         // One SIMD pass finds every byte that means something, and the runs
         // between are copied whole: this is the hot path of every webhook.
         for at in memchr::memchr3_iter(b'&', b'=', b'%', body).chain([body.len()]) {
-            copy_run(&body[copied..at], &mut bytes);
+            bytes.extend_from_slice(&body[copied..at]);
             copied = at + 1;
             match body.get(at) {
                 Some(b'%') => match body.get(at + 1..at + 3) {
@@ -196,12 +206,6 @@ pub(crate) fn query_of(url: &str) -> &str {
     url.split_once('?').map_or("", |(_, query)| query.split('#').next().unwrap_or_default())
 }
 
-/// Copies literal text, where `+` stands for a space.
-fn copy_run(run: &[u8], out: &mut Vec<u8>) {
-    // Mapping while copying, without a branch, lets the compiler vectorise it.
-    out.extend(run.iter().map(|&b| if b == b'+' { b' ' } else { b }));
-}
-
 fn hex_value(digit: u8) -> u8 {
     (digit as char).to_digit(16).unwrap_or(0) as u8
 }
@@ -315,6 +319,46 @@ mod tests {
         assert_eq!(&*sorted.signing_tail(), b"AccountSidAC1CallSidCA1CallStatusringingCalled+1");
         let shuffled = Params::from_form(b"Digits=5678&Called=%2B1&Digits=1234&Digits=5678&Empty=").unwrap();
         assert_eq!(&*shuffled.signing_tail(), b"Called+1Digits1234Digits5678Empty");
+    }
+
+    /// Form-encodes like a browser or Twilio might: `+` or `%20` for a space,
+    /// upper or lower case hex, safe characters left as they are.
+    fn encode(text: &str, plus_for_space: bool, lower_hex: bool) -> String {
+        text.bytes()
+            .map(|b| match b {
+                b' ' if plus_for_space => "+".to_owned(),
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'*' => (b as char).to_string(),
+                _ if lower_hex => format!("%{b:02x}"),
+                _ => format!("%{b:02X}"),
+            })
+            .collect()
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn form_decoding_inverts_form_encoding(
+            pairs in proptest::collection::vec((".+", ".*"), 0..20),
+            plus_for_space: bool,
+            lower_hex: bool,
+        ) {
+            let body: Vec<String> = pairs.iter().map(|(k, v)| format!("{}={}", encode(k, plus_for_space, lower_hex), encode(v, plus_for_space, lower_hex))).collect();
+            let decoded = Params::from_form(body.join("&").as_bytes()).unwrap();
+            let expected: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            proptest::prop_assert_eq!(decoded.iter().collect::<Vec<_>>(), expected);
+        }
+
+        #[test]
+        fn any_bytes_decode_or_are_refused_as_not_utf8(body in proptest::collection::vec(proptest::num::u8::ANY, 0..200)) {
+            match Params::from_form(&body) {
+                // What decoded survives encoding and decoding again unchanged.
+                Ok(params) => {
+                    let again: Vec<String> = params.iter().map(|(k, v)| format!("{}={}", encode(k, true, false), encode(v, true, false))).collect();
+                    let again = Params::from_form(again.join("&").as_bytes()).unwrap();
+                    proptest::prop_assert_eq!(again.iter().collect::<Vec<_>>(), params.iter().collect::<Vec<_>>());
+                }
+                Err(err) => proptest::prop_assert!(err.to_string().ends_with("is not valid UTF-8"), "{}", err),
+            }
+        }
     }
 
     #[test]
