@@ -3,7 +3,7 @@
 //! `status_callback_parent_completed` official signature vector.
 //!
 //! `parse_verify/decode_and_verify` does what twilio-node's `querystring.parse`
-//! + `validateRequest` do, for a like-for-like ratio (`make bench-node` times
+//! and `validateRequest` do, for a like-for-like ratio (`make bench-node` times
 //! those on the same input); `parse_verify/decode_verify_and_type` adds our
 //! typed validation.
 //!
