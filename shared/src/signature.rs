@@ -13,6 +13,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 use std::borrow::Cow;
+use std::cell::OnceCell;
 use subtle::ConstantTimeEq;
 
 /// The header Twilio signs every webhook with.
@@ -106,10 +107,6 @@ impl Keyring {
         self
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.tokens.is_empty() && self.shared_keys.is_empty()
-    }
-
     /// Checks that `request` was signed by one of our secrets. Every failure is
     /// [`Error::BadSignature`] with a reason meant for logs, never for the caller.
     pub fn verify(&self, request: &SignedRequest<'_>) -> Result<(), Error> {
@@ -122,9 +119,12 @@ impl Keyring {
             check_body_hash(request.url, body)?;
         }
         let params = signed_params(request.payload);
-        // The URL as received matches almost always: its port twin is only built when it does not.
-        let matches =
-            |mac: &dyn Fn(&str) -> Signature| mac(request.url).matches(signature) || mac(&port_twin(request.url)).matches(signature);
+        // The URL as received matches almost always: its port twin is built only
+        // when it does not, and then once for every key.
+        let twin = OnceCell::new();
+        let matches = |mac: &dyn Fn(&str) -> Signature| {
+            mac(request.url).matches(signature) || mac(twin.get_or_init(|| port_twin(request.url))).matches(signature)
+        };
 
         match algorithm(request.settings)? {
             Algorithm::HmacSha1 => {

@@ -47,9 +47,11 @@ impl Webhook {
         let (params, body) = match raw.method {
             "GET" => (Params::from_form(query_of(raw.url).as_bytes())?, BodyKind::None),
             "POST" => match media_type(raw.content_type) {
+                // JSON is checked through its hash even when empty, so it is read first.
+                t if t.eq_ignore_ascii_case("application/json") => (Params::from_json(raw.body)?, BodyKind::Json(raw.body.to_vec())),
+                // A POST without parameters needs no content type.
                 _ if raw.body.is_empty() => (Params::default(), BodyKind::Form),
                 t if t.eq_ignore_ascii_case("application/x-www-form-urlencoded") => (Params::from_form(raw.body)?, BodyKind::Form),
-                t if t.eq_ignore_ascii_case("application/json") => (Params::from_json(raw.body)?, BodyKind::Json(raw.body.to_vec())),
                 other => return Err(Error::UnsupportedContentType(other.to_owned())),
             },
             other => return Err(Error::MethodNotAllowed(other.to_owned())),
@@ -161,4 +163,46 @@ fn route_path<'a>(parts: &UrlParts<'a>) -> &'a str {
 /// `application/x-www-form-urlencoded; charset=utf-8` → `application/x-www-form-urlencoded`.
 fn media_type(content_type: Option<&str>) -> &str {
     content_type.unwrap_or_default().split(';').next().unwrap_or_default().trim()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw<'a>(method: &'a str, content_type: Option<&'a str>, body: &'a [u8]) -> RawRequest<'a> {
+        RawRequest {
+            method,
+            url: "https://calls.example.com/api/twilio/voice/status?a=1",
+            content_type,
+            body,
+            signature: None,
+            settings: None,
+        }
+    }
+
+    #[test]
+    fn an_empty_post_needs_no_content_type() {
+        let hook = Webhook::from_raw(raw("POST", None, b"")).unwrap();
+        assert!(hook.params.is_empty());
+    }
+
+    #[test]
+    fn an_empty_json_body_is_malformed_not_skipped() {
+        let err = Webhook::from_raw(raw("POST", Some("application/json"), b"")).unwrap_err();
+        assert_eq!(err.http_status(), 400);
+    }
+
+    #[test]
+    fn get_reads_its_parameters_from_the_query() {
+        let hook = Webhook::from_raw(raw("GET", None, b"")).unwrap();
+        assert_eq!(hook.params.get("a"), Some("1"));
+    }
+
+    #[test]
+    fn content_type_is_matched_without_case_or_parameters() {
+        assert!(Webhook::from_raw(raw("POST", Some("Application/X-WWW-Form-Urlencoded; charset=UTF-8"), b"a=1")).is_ok());
+        let err = Webhook::from_raw(raw("POST", Some("text/plain"), b"a=1")).unwrap_err();
+        assert_eq!((err.http_status(), err.to_string().starts_with("unsupported content type \"text/plain\"")), (415, true));
+        assert_eq!(Webhook::from_raw(raw("POST", None, b"a=1")).unwrap_err().http_status(), 415);
+    }
 }
