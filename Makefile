@@ -1,12 +1,13 @@
 # The two commands the README promises, and the ones behind them.
-# `make test` is what CI runs (.ci/run); it needs only the Rust toolchain.
+# `make test` is what CI runs (.ci/run). Beside the Rust toolchain it needs Java 17,
+# Node and Python 3, which run DynamoDB Local (installed into .tools/ on first use).
 
 CARGO ?= cargo
 
 .PHONY: test lint unit bench bench-node
 
-## Every test: formatting, lints, unit, integration, property and doc tests,
-## and each criterion benchmark run once as a smoke test.
+## Every test: formatting, lints, unit, integration (on DynamoDB Local), property
+## and doc tests, and each criterion benchmark run once as a smoke test.
 test: lint unit
 
 lint:
@@ -14,7 +15,7 @@ lint:
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 
 unit:
-	$(CARGO) test --workspace --all-targets --locked
+	scripts/with-dynamodb-local $(CARGO) test --workspace --all-targets --locked
 	$(CARGO) test --workspace --doc --locked
 
 ## Criterion benchmarks, measured (reports in target/criterion/).

@@ -20,6 +20,9 @@ pub enum Error {
     MethodNotAllowed(String),
     /// The body cannot be decoded at all (bad percent-encoding, invalid UTF-8, bad JSON).
     MalformedBody(String),
+    /// Storage failed or could not be reached. A webhook answers 503 so that
+    /// Twilio delivers it again later; nothing about the call is lost.
+    Storage(String),
 }
 
 impl Error {
@@ -34,6 +37,7 @@ impl Error {
             Error::MethodNotAllowed(_) => 405,
             Error::UnsupportedContentType(_) => 415,
             Error::Missing(_) | Error::Invalid { .. } | Error::MalformedBody(_) => 400,
+            Error::Storage(_) => 503,
         }
     }
 }
@@ -49,6 +53,7 @@ impl fmt::Display for Error {
             }
             Error::MethodNotAllowed(method) => write!(f, "method {method} not allowed: webhooks are POST or GET"),
             Error::MalformedBody(reason) => write!(f, "malformed body: {reason}"),
+            Error::Storage(reason) => write!(f, "storage failed: {reason}"),
         }
     }
 }

@@ -221,7 +221,7 @@ twilio_enum!(
 /// A caller or called party: an E.164 number, or the description Twilio sends
 /// when the caller ID is withheld (`Anonymous`, `RESTRICTED`, `Unknown`, …),
 /// kept exactly as it came.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct PhoneNumber(String);
 

@@ -4,6 +4,7 @@
 
 use crate::error::Error;
 use crate::fields::Field;
+use serde::de::{Deserialize, Deserializer};
 use serde::ser::{Serialize, SerializeSeq, Serializer};
 use std::borrow::Cow;
 use std::ops::Range;
@@ -240,6 +241,14 @@ impl Serialize for Params {
             seq.serialize_element(&pair)?;
         }
         seq.end()
+    }
+}
+
+/// Reads back what [`Serialize`] wrote.
+impl<'de> Deserialize<'de> for Params {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let pairs = Vec::<(String, String)>::deserialize(deserializer)?;
+        Ok(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect())
     }
 }
 

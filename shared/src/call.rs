@@ -1,0 +1,402 @@
+//! A call as it stands, and how each webhook's facts merge into it.
+//!
+//! Twilio delivers callbacks at least once and in any order, so every webhook
+//! becomes a [`CallUpdate`]: a partial [`Call`] plus the event that carried it.
+//! [`Call::merge`] joins facts with rules that do not depend on order:
+//! - the status only moves forward (by [`CallProgress`](crate::progress::CallProgress));
+//! - the start is the earliest seen and the end the latest;
+//! - every other fact fills in once known. If two deliveries ever disagreed,
+//!   the greater value would win, not the later one.
+//!
+//! What is derived (answered, talk time, qualification, voicemail, index keys)
+//! is recomputed from the merged facts. Merging is commutative, associative and
+//! idempotent, so every order of delivery leaves the same call.
+
+use crate::fields::{CallSid, CallStatus, DialCallStatus, Direction, PhoneNumber, RecordingSid, RecordingStatus};
+use crate::params::Params;
+use crate::qualification::{CallOutcome, DEFAULT_MIN_TALK_SECONDS, qualify};
+use crate::tracking_number::TrackingNumber;
+use crate::voice::{CallWebhook, DialWebhook, RecordingWebhook};
+use serde::{Deserialize, Serialize};
+
+/// A call, keyed on the inbound (parent) leg's `CallSid`. Times are ms since the epoch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Call {
+    pub call_sid: CallSid,
+
+    // The owner, from the tracking number; absent when the number is unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tracking_number: Option<PhoneNumber>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lead_source: Option<String>,
+    /// The number's qualification minimum when the call came in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_talk_seconds: Option<u32>,
+
+    // Who called whom.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_number: Option<PhoneNumber>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to_number: Option<PhoneNumber>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub direction: Option<Direction>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caller_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caller_city: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caller_state: Option<String>,
+
+    // How the inbound leg went.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<CallStatus>,
+    /// [`CallProgress::key`](crate::progress::CallProgress::key) of `status`: the status only moves to a greater one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub progress: Option<u64>,
+    /// The earliest time known for the call's start.
+    pub started_at: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended_at: Option<i64>,
+    /// The inbound leg's `CallDuration`: for a forwarded call, ringing and voicemail too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_seconds: Option<u32>,
+
+    // The forward to the business.
+    /// We answered with `<Dial>`.
+    #[serde(default)]
+    pub forwarded: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dial_status: Option<DialCallStatus>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dial_call_sid: Option<CallSid>,
+    /// `DialCallDuration` from the Dial outcome.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dial_talk_seconds: Option<u32>,
+    /// `CallDuration` of the `<Dial>` child leg.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub child_talk_seconds: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recording: Option<Recording>,
+
+    // Derived from the facts above by `derive`.
+    #[serde(default)]
+    pub answered: bool,
+    /// The conversation: the Dial's talk time for a forwarded call, else `durationSeconds`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub talk_seconds: Option<u32>,
+    #[serde(default)]
+    pub qualified: bool,
+    #[serde(default)]
+    pub qualification_reason: String,
+    /// A voicemail was left.
+    #[serde(default)]
+    pub voicemail: bool,
+    /// The tracking number was known: the call has an owner.
+    #[serde(default)]
+    pub attributed: bool,
+    /// `tenantId#userId`: the key of the by-user index, so user ids of two
+    /// tenants never meet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant_user: Option<String>,
+    /// `tenantId`, set only on qualified calls: the key of the sparse index of qualified calls.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub qualified_tenant_id: Option<String>,
+
+    pub created_at: i64,
+    pub updated_at: i64,
+    /// How many distinct callbacks made this call; storage's optimistic lock.
+    #[serde(default)]
+    pub version: u64,
+}
+
+/// A recording of the call: the conversation (`DialVerb`) or a voicemail (`RecordVerb`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Recording {
+    pub sid: RecordingSid,
+    pub status: RecordingStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_seconds: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channels: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+}
+
+impl Recording {
+    /// Which of two recordings a call keeps: a finished one over one in progress
+    /// over one that failed or is absent, then the greater SID.
+    fn rank(&self) -> (u8, &RecordingSid) {
+        let status = match self.status {
+            RecordingStatus::Completed => 3,
+            RecordingStatus::InProgress => 2,
+            RecordingStatus::Failed => 1,
+            RecordingStatus::Absent => 0,
+        };
+        (status, &self.sid)
+    }
+
+    fn is_voicemail(&self) -> bool {
+        self.source.as_deref() == Some("RecordVerb") && self.status == RecordingStatus::Completed
+    }
+}
+
+impl Call {
+    /// A call about which nothing is known yet but when we first heard of it.
+    pub fn new(call_sid: CallSid, received_at: i64) -> Self {
+        Call {
+            call_sid,
+            tenant_id: None,
+            user_id: None,
+            tracking_number: None,
+            lead_source: None,
+            min_talk_seconds: None,
+            from_number: None,
+            to_number: None,
+            direction: None,
+            caller_name: None,
+            caller_city: None,
+            caller_state: None,
+            status: None,
+            progress: None,
+            started_at: received_at,
+            ended_at: None,
+            duration_seconds: None,
+            forwarded: false,
+            dial_status: None,
+            dial_call_sid: None,
+            dial_talk_seconds: None,
+            child_talk_seconds: None,
+            recording: None,
+            answered: false,
+            talk_seconds: None,
+            qualified: false,
+            qualification_reason: String::new(),
+            voicemail: false,
+            attributed: false,
+            tenant_user: None,
+            qualified_tenant_id: None,
+            created_at: received_at,
+            updated_at: received_at,
+            version: 0,
+        }
+        .derive()
+    }
+
+    /// Joins two views of the same call. The order of the arguments never
+    /// matters, and neither does merging the same facts twice. `version` is
+    /// storage's to count and is kept from `self`.
+    pub fn merge(self, other: Call) -> Call {
+        debug_assert_eq!(self.call_sid, other.call_sid);
+        let (status, progress) = if other.progress > self.progress { (other.status, other.progress) } else { (self.status, self.progress) };
+        let recording = match (self.recording, other.recording) {
+            (Some(a), Some(b)) => Some(if b.rank() > a.rank() { b } else { a }),
+            (a, b) => a.or(b),
+        };
+        Call {
+            call_sid: self.call_sid,
+            tenant_id: self.tenant_id.max(other.tenant_id),
+            user_id: self.user_id.max(other.user_id),
+            tracking_number: self.tracking_number.max(other.tracking_number),
+            lead_source: self.lead_source.max(other.lead_source),
+            min_talk_seconds: self.min_talk_seconds.max(other.min_talk_seconds),
+            from_number: self.from_number.max(other.from_number),
+            to_number: self.to_number.max(other.to_number),
+            direction: self.direction.max(other.direction),
+            caller_name: self.caller_name.max(other.caller_name),
+            caller_city: self.caller_city.max(other.caller_city),
+            caller_state: self.caller_state.max(other.caller_state),
+            status,
+            progress,
+            started_at: self.started_at.min(other.started_at),
+            ended_at: self.ended_at.max(other.ended_at),
+            duration_seconds: self.duration_seconds.max(other.duration_seconds),
+            forwarded: self.forwarded || other.forwarded,
+            dial_status: self.dial_status.max(other.dial_status),
+            dial_call_sid: self.dial_call_sid.max(other.dial_call_sid),
+            dial_talk_seconds: self.dial_talk_seconds.max(other.dial_talk_seconds),
+            child_talk_seconds: self.child_talk_seconds.max(other.child_talk_seconds),
+            recording,
+            created_at: self.created_at.min(other.created_at),
+            updated_at: self.updated_at.max(other.updated_at),
+            version: self.version,
+            ..Call::new(self.call_sid, 0)
+        }
+        .derive()
+    }
+
+    /// Recomputes what follows from the facts.
+    fn derive(mut self) -> Call {
+        let talk = self.dial_talk_seconds.or(self.child_talk_seconds);
+        let outcome = CallOutcome {
+            status: self.status,
+            duration_seconds: self.duration_seconds,
+            forwarded: self.forwarded,
+            dial_status: self.dial_status,
+            talk_seconds: talk,
+        };
+        let verdict = qualify(&outcome, self.min_talk_seconds.unwrap_or(DEFAULT_MIN_TALK_SECONDS));
+        self.answered = self.status.is_some_and(CallStatus::is_answered);
+        self.talk_seconds = if self.forwarded { talk } else { self.duration_seconds };
+        self.qualified = verdict.qualified;
+        self.qualification_reason = verdict.reason;
+        self.voicemail = self.recording.as_ref().is_some_and(Recording::is_voicemail);
+        self.attributed = self.tenant_id.is_some();
+        self.tenant_user = self.tenant_id.as_ref().zip(self.user_id.as_ref()).map(|(t, u)| format!("{t}#{u}"));
+        self.qualified_tenant_id = self.tenant_id.clone().filter(|_| self.qualified);
+        self
+    }
+
+    fn with_leg(mut self, hook: &CallWebhook) -> Self {
+        self.from_number = Some(hook.from_number.clone());
+        self.to_number = Some(hook.to_number.clone());
+        self.direction = Some(hook.direction);
+        self.tracking_number = hook.tracking_number.clone();
+        self.caller_name = hook.caller_name.clone();
+        self.caller_city = hook.caller_city.clone();
+        self.caller_state = hook.caller_state.clone();
+        self.status = Some(hook.status);
+        self.progress = Some(hook.progress().key());
+        self
+    }
+}
+
+/// What one callback says happened, kept whole in the CallEvents table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CallEvent {
+    /// The call it belongs to (for a child leg, its parent).
+    pub call_sid: CallSid,
+    /// Unique per distinct callback: a redelivery has the same key.
+    pub event_key: String,
+    pub kind: EventKind,
+    /// The status the callback reports (`CallStatus`, `DialCallStatus` or `RecordingStatus`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sequence_number: Option<u32>,
+    /// Twilio's `Timestamp`, when it sent one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub occurred_at: Option<i64>,
+    pub received_at: i64,
+    /// Every parameter as received.
+    pub params: Params,
+}
+
+/// Which webhook an event came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EventKind {
+    /// The incoming call (voice URL).
+    Answer,
+    /// A call status callback, parent or child leg.
+    Status,
+    /// The `<Dial>` outcome.
+    Dial,
+    /// A recording status callback.
+    Recording,
+}
+
+impl CallEvent {
+    fn new(call_sid: CallSid, event_key: String, kind: EventKind, status: &str, received_at: i64, params: &Params) -> Self {
+        let status = Some(status.to_owned());
+        CallEvent { call_sid, event_key, kind, status, sequence_number: None, occurred_at: None, received_at, params: params.clone() }
+    }
+
+    /// When it happened: Twilio's timestamp, else when we received it.
+    pub fn happened_at(&self) -> i64 {
+        self.occurred_at.unwrap_or(self.received_at)
+    }
+}
+
+/// One callback's facts about a call, and the event that carried them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallUpdate {
+    pub call: Call,
+    pub event: CallEvent,
+}
+
+impl CallUpdate {
+    /// The incoming call. `number` is the tracking number's configuration, if
+    /// known; `forwarded` says whether we answered with `<Dial>`.
+    pub fn answer(hook: &CallWebhook, number: Option<&TrackingNumber>, forwarded: bool, received_at: i64) -> Self {
+        let mut call = Call::new(hook.call_sid, received_at).with_leg(hook);
+        if let Some(number) = number {
+            call.tenant_id = Some(number.tenant_id.clone());
+            call.user_id = Some(number.user_id.clone());
+            call.lead_source = number.lead_source.clone();
+            call.min_talk_seconds = number.min_talk_seconds;
+            call.tracking_number = Some(number.phone_number.clone());
+        }
+        call.forwarded = forwarded;
+        let event = CallEvent::new(hook.call_sid, "answer".into(), EventKind::Answer, hook.status.as_str(), received_at, &hook.params);
+        CallUpdate { call: call.derive(), event }
+    }
+
+    /// A call status callback: the parent leg's own status, or a `<Dial>` child
+    /// leg's, which is filed under its parent and only adds talk time.
+    pub fn status(hook: &CallWebhook, received_at: i64) -> Self {
+        let occurred_at = hook.started_at.map(|t| t.0);
+        let seq = hook.sequence_number.map_or_else(|| "-".to_owned(), |n| format!("{n:05}"));
+        let (call, event_key) = match hook.parent_call_sid {
+            Some(parent) => {
+                let mut call = Call::new(parent, received_at);
+                call.dial_call_sid = Some(hook.call_sid);
+                call.child_talk_seconds = hook.duration_seconds.filter(|_| hook.status == CallStatus::Completed);
+                (call, format!("status#{}#{seq}#{}", hook.call_sid, hook.status))
+            }
+            None => {
+                let mut call = Call::new(hook.call_sid, received_at).with_leg(hook);
+                call.duration_seconds = hook.duration_seconds;
+                if let Some(at) = occurred_at {
+                    // A call that ended at `at` after `CallDuration` seconds started before it.
+                    let lasted = if hook.status.is_terminal() { i64::from(hook.duration_seconds.unwrap_or(0)) * 1000 } else { 0 };
+                    call.started_at = call.started_at.min(at - lasted);
+                    call.ended_at = Some(at).filter(|_| hook.status.is_terminal());
+                }
+                (call, format!("status#parent#{seq}#{}", hook.status))
+            }
+        };
+        let event = CallEvent {
+            sequence_number: hook.sequence_number,
+            occurred_at,
+            ..CallEvent::new(call.call_sid, event_key, EventKind::Status, hook.status.as_str(), received_at, &hook.params)
+        };
+        CallUpdate { call: call.derive(), event }
+    }
+
+    /// The `<Dial>` outcome: how the forward to the business went.
+    pub fn dial(hook: &DialWebhook, received_at: i64) -> Self {
+        let mut call = Call::new(hook.call_sid, received_at);
+        call.forwarded = true;
+        call.dial_status = Some(hook.dial_call_status);
+        call.dial_call_sid = hook.dial_call_sid;
+        call.dial_talk_seconds = hook.talk_seconds;
+        let event =
+            CallEvent::new(hook.call_sid, "dial".into(), EventKind::Dial, hook.dial_call_status.as_str(), received_at, &hook.params);
+        CallUpdate { call: call.derive(), event }
+    }
+
+    /// A recording status callback: the recorded conversation or a voicemail.
+    pub fn recording(hook: &RecordingWebhook, received_at: i64) -> Self {
+        let mut call = Call::new(hook.call_sid, received_at);
+        call.recording = Some(Recording {
+            sid: hook.recording_sid,
+            status: hook.status,
+            url: hook.recording_url.clone(),
+            duration_seconds: hook.duration_seconds,
+            channels: hook.channels,
+            source: hook.source.clone(),
+        });
+        let key = format!("recording#{}#{}", hook.recording_sid, hook.status);
+        let event = CallEvent::new(hook.call_sid, key, EventKind::Recording, hook.status.as_str(), received_at, &hook.params);
+        CallUpdate { call: call.derive(), event }
+    }
+}
