@@ -368,3 +368,22 @@ async fn write_capacity_of_a_full_lifecycle() {
     // the indexes, which hold keys only, are written only when a key changes.
     assert!(before >= 4.0 * updates.len() as f64 && before <= 6.0 * updates.len() as f64, "{before} WCU");
 }
+
+#[tokio::test]
+async fn unreachable_storage_is_a_503_that_names_the_failure() {
+    use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region, retry::RetryConfig, timeout::TimeoutConfig};
+    // Nothing listens on port 9 of loopback.
+    let config = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("local", "local", None, None, "tests"))
+        .endpoint_url("http://127.0.0.1:9")
+        .retry_config(RetryConfig::disabled())
+        .timeout_config(TimeoutConfig::builder().connect_timeout(std::time::Duration::from_millis(500)).build())
+        .build();
+    let store =
+        DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(config), common::unique_tables(), std::time::Duration::from_secs(86_400));
+    let err = store.record(&Lifecycle::new(9).answer(None)).await.unwrap_err();
+    assert_eq!(err.http_status(), 503);
+    assert!(err.to_string().starts_with("storage failed: "), "{err}");
+}
