@@ -28,7 +28,7 @@ use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 type Item = HashMap<String, AttributeValue>;
 
@@ -177,12 +177,10 @@ impl DynamoStore {
     /// A short random pause that grows with each contended attempt.
     async fn back_off(&self, attempt: u32) {
         let ceiling_ms = 2u64 << attempt.min(6);
-        let pause = self.jitter.hash_one(attempt) % ceiling_ms + 1;
+        let pause = self.jitter.hash_one((attempt, SystemTime::now())) % ceiling_ms + 1;
         tokio::time::sleep(Duration::from_millis(pause)).await;
     }
-}
 
-impl DynamoStore {
     /// Whole calls for keys found in an index, in the keys' order.
     async fn calls_by_sid(&self, sids: &[String]) -> Result<Vec<Call>, Error> {
         let mut found: HashMap<String, Call> = HashMap::new();
