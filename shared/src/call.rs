@@ -227,7 +227,15 @@ impl Call {
             created_at: self.created_at.min(other.created_at),
             updated_at: self.updated_at.max(other.updated_at),
             version: self.version,
-            ..Call::new(self.call_sid, 0)
+            // Recomputed by `derive`.
+            answered: false,
+            talk_seconds: None,
+            qualified: false,
+            qualification_reason: String::new(),
+            voicemail: false,
+            attributed: false,
+            tenant_user: None,
+            qualified_tenant_id: None,
         }
         .derive()
     }
