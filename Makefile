@@ -4,7 +4,7 @@
 
 CARGO ?= cargo
 
-.PHONY: test lint unit bench bench-node
+.PHONY: test lint unit bench bench-node events
 
 ## Every test: formatting, lints, unit, integration (on DynamoDB Local), property
 ## and doc tests, and each criterion benchmark run once as a smoke test.
@@ -25,3 +25,7 @@ bench:
 ## twilio-node's querystring.parse + validateRequest on the same input, for the ratio.
 bench-node:
 	cd shared/benches/twilio-node && npm ci --no-audit --no-fund --silent && node compare.js
+
+## Signs the sample events in events/ again after one was edited.
+events:
+	$(CARGO) run --quiet -p calltrack-shared --example sign_events

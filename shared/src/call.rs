@@ -12,12 +12,14 @@
 //! is recomputed from the merged facts. Merging is commutative, associative and
 //! idempotent, so every order of delivery leaves the same call.
 
+use crate::crm::CrmLinks;
 use crate::fields::{CallSid, CallStatus, DialCallStatus, Direction, PhoneNumber, RecordingSid, RecordingStatus};
 use crate::params::Params;
 use crate::qualification::{CallOutcome, DEFAULT_MIN_TALK_SECONDS, qualify};
 use crate::tracking_number::TrackingNumber;
 use crate::voice::{CallWebhook, DialWebhook, RecordingWebhook};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// A call, keyed on the inbound (parent) leg's `CallSid`. Times are ms since the epoch.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -82,6 +84,10 @@ pub struct Call {
     pub child_talk_seconds: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recording: Option<Recording>,
+    /// What a CRM linked the call to through our webhook URLs' query:
+    /// `contactId`, `dealId`, `jobId` and any `crm_*`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub crm: BTreeMap<String, String>,
 
     // Derived from the facts above by `derive`.
     #[serde(default)]
@@ -175,6 +181,7 @@ impl Call {
             dial_talk_seconds: None,
             child_talk_seconds: None,
             recording: None,
+            crm: BTreeMap::new(),
             answered: false,
             talk_seconds: None,
             qualified: false,
@@ -224,6 +231,7 @@ impl Call {
             dial_talk_seconds: self.dial_talk_seconds.max(other.dial_talk_seconds),
             child_talk_seconds: self.child_talk_seconds.max(other.child_talk_seconds),
             recording,
+            crm: merge_maps(self.crm, other.crm),
             created_at: self.created_at.min(other.created_at),
             updated_at: self.updated_at.max(other.updated_at),
             version: self.version,
@@ -274,6 +282,17 @@ impl Call {
         self.progress = Some(hook.progress().key());
         self
     }
+}
+
+/// The union of two maps; where both hold a key, the greater value.
+fn merge_maps(mut a: BTreeMap<String, String>, b: BTreeMap<String, String>) -> BTreeMap<String, String> {
+    for (key, value) in b {
+        let slot = a.entry(key).or_default();
+        if value > *slot {
+            *slot = value;
+        }
+    }
+    a
 }
 
 /// What one callback says happened, kept whole in the CallEvents table.
@@ -332,6 +351,17 @@ pub struct CallUpdate {
 }
 
 impl CallUpdate {
+    /// Adds what a CRM linked the call to through the webhook URL; its `userId`
+    /// names the call's user.
+    pub fn with_crm(mut self, crm: &CrmLinks) -> Self {
+        self.call.crm.extend(crm.links.clone());
+        if let Some(user) = &crm.user_id {
+            self.call.user_id = Some(user.clone());
+        }
+        self.call = self.call.derive();
+        self
+    }
+
     /// The incoming call. `number` is the tracking number's configuration, if
     /// known; `forwarded` says whether we answered with `<Dial>`.
     pub fn answer(hook: &CallWebhook, number: Option<&TrackingNumber>, forwarded: bool, received_at: i64) -> Self {

@@ -2,12 +2,17 @@
 //! Twilio, turn its parameters into typed facts, decide whether a call is a
 //! qualified lead, answer with TwiML, and store calls.
 
+pub mod app;
 pub mod call;
+pub mod crm;
 pub mod error;
 pub mod fields;
+pub mod lambda;
+pub mod metrics;
 pub mod params;
 pub mod progress;
 pub mod qualification;
+pub mod routes;
 pub mod signature;
 pub mod store;
 pub mod tracking_number;

@@ -6,6 +6,7 @@
 //! `key` + `value` pair in byte order. It is streamed into the MAC, never built.
 
 use crate::error::Error;
+use crate::fields::{AccountSid, Field};
 use crate::params::{Params, query_of};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -105,6 +106,32 @@ impl Keyring {
     pub fn with_shared_key(mut self, id: &str, secret: &str) -> Self {
         self.shared_keys.push(SharedKey { id: id.to_owned(), mac: hmac_sha256(secret) });
         self
+    }
+
+    /// Reads the secrets a deployment accepts from one text, as kept in SSM
+    /// Parameter Store or `TWILIO_AUTH_TOKEN`: entries separated by commas or
+    /// new lines, each one of
+    /// - `<auth token>`: valid for any account (list the primary and, during a
+    ///   rotation, the secondary);
+    /// - `AC<32 hex>=<auth token>`: that account's or subaccount's own token;
+    /// - `key:<id>=<secret>`: an HMAC-SHA256 shared key.
+    pub fn parse(text: &str) -> Result<Self, Error> {
+        let mut keys = Keyring::default();
+        for entry in text.split([',', '\n']).map(str::trim).filter(|e| !e.is_empty()) {
+            keys = match entry.split_once('=') {
+                Some((id, secret)) if id.starts_with("key:") && !secret.is_empty() => keys.with_shared_key(&id[4..], secret),
+                Some((account, token)) if account.starts_with("AC") && !token.is_empty() => {
+                    AccountSid::parse("auth token entry", account)?;
+                    keys.with_account_token(account, token)
+                }
+                Some(_) => return Err(Error::invalid("auth token entry", "is neither a token, AC…=token nor key:id=secret")),
+                None => keys.with_token(entry),
+            };
+        }
+        if keys.tokens.is_empty() && keys.shared_keys.is_empty() {
+            return Err(Error::invalid("auth tokens", "are empty"));
+        }
+        Ok(keys)
     }
 
     /// Checks that `request` was signed by one of our secrets. Every failure is
@@ -296,6 +323,21 @@ mod tests {
         assert_eq!(algorithm(Some(header)), Ok(Algorithm::HmacSha256));
         assert_eq!(algorithm(None), Ok(Algorithm::HmacSha1));
         assert!(algorithm(Some("algorithm=MD5")).is_err());
+    }
+
+    #[test]
+    fn keyring_from_text() {
+        let keys = Keyring::parse("primary, secondary\nAC0123456789abcdef0123456789abcdef=sub\nkey:k1=shared").unwrap();
+        let shown = format!("{keys:?}");
+        assert!(
+            shown.contains(r#"tokens: ["*", "*", "AC0123456789abcdef0123456789abcdef"]"#) && shown.contains(r#"shared_keys: ["k1"]"#),
+            "{shown}"
+        );
+        assert!(Keyring::parse(" , \n").is_err());
+        assert!(Keyring::parse("ACnope=token").is_err());
+        assert!(Keyring::parse("weird=thing").is_err());
+        // Auth tokens are 32 hex digits: no '=' in them, so every other entry is refused.
+        assert!(Keyring::parse("AC0123456789abcdef0123456789abcdef=").is_err());
     }
 
     #[test]

@@ -13,7 +13,7 @@ async fn record_all(store: &DynamoStore, updates: &[CallUpdate]) -> (usize, usiz
     let (mut applied, mut duplicates) = (0, 0);
     for update in updates {
         match store.record(update).await.expect("recorded") {
-            Recorded::Applied(_) => applied += 1,
+            Recorded::Applied { .. } => applied += 1,
             Recorded::Duplicate => duplicates += 1,
         }
     }
@@ -167,7 +167,7 @@ async fn every_order_of_a_five_callback_lifecycle_gives_the_same_call() {
         // A fresh Lambda for every call: no write starts from a remembered version.
         let lambda = sibling(&store);
         for &i in order {
-            assert!(matches!(lambda.record(&updates[i]).await.unwrap(), Recorded::Applied(_)));
+            assert!(matches!(lambda.record(&updates[i]).await.unwrap(), Recorded::Applied { .. }));
         }
         let detail = stored(&store, &call).await;
         assert_eq!(detail.events.len(), 5);
@@ -356,7 +356,7 @@ async fn write_capacity_of_a_full_lifecycle() {
     let updates = call.forwarded(Some(&number), 20, 45);
     let mut before = 0.0;
     for update in &updates {
-        assert!(matches!(store.record(update).await.unwrap(), Recorded::Applied(_)));
+        assert!(matches!(store.record(update).await.unwrap(), Recorded::Applied { .. }));
         let units = store.write_capacity_units();
         let leg = if update.event.event_key.contains("#CA") { "child" } else { "parent" };
         let label = format!("{:?} {} ({leg})", update.event.kind, update.event.status.as_deref().unwrap_or_default());

@@ -149,7 +149,7 @@ impl DynamoStore {
             Ok(output) => {
                 let units: f64 = output.consumed_capacity().iter().filter_map(|c| c.capacity_units()).sum();
                 self.write_milli_units.fetch_add((units * 1000.0).round() as u64, Ordering::Relaxed);
-                Ok(Attempt::Written(merged))
+                Ok(Attempt::Written(merged, expected.is_some_and(|old| old.qualified)))
             }
             Err(err) => match err.as_service_error() {
                 Some(TransactWriteItemsError::TransactionCanceledException(canceled)) => {
@@ -214,7 +214,8 @@ impl DynamoStore {
 }
 
 enum Attempt {
-    Written(Call),
+    /// Written; and whether the call was qualified before.
+    Written(Call, bool),
     /// The event exists: a redelivery. Carries the call if DynamoDB returned it.
     Duplicate(Option<Call>),
     /// The call is not the version merged from; here it is as it stands (none: absent).
@@ -252,9 +253,10 @@ impl Store for DynamoStore {
         let mut expected = self.remembered(&call_sid);
         for attempt in 0..MAX_ATTEMPTS {
             match self.try_record(update, expected.as_ref()).await? {
-                Attempt::Written(call) => {
+                Attempt::Written(call, was_qualified) => {
                     self.remember(&call);
-                    return Ok(Recorded::Applied(Box::new(call)));
+                    let newly_qualified = call.qualified && !was_qualified;
+                    return Ok(Recorded::Applied { call: Box::new(call), newly_qualified });
                 }
                 Attempt::Duplicate(current) => {
                     current.inspect(|call| self.remember(call));

@@ -37,8 +37,9 @@ pub trait Store: Send + Sync {
 /// What became of a callback.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Recorded {
-    /// It was new; here is the call as it now stands.
-    Applied(Box<Call>),
+    /// It was new; here is the call as it now stands, and whether this
+    /// callback is the one that made it a qualified lead.
+    Applied { call: Box<Call>, newly_qualified: bool },
     /// It had been recorded before; nothing changed.
     Duplicate,
 }

@@ -1,0 +1,90 @@
+//! A Lambda's init, run once per cold start: settings from the environment, a
+//! DynamoDB client with timeouts well inside Twilio's 15 s (and its connection
+//! warmed), and the auth tokens from SSM Parameter Store.
+
+use crate::app::{App, Config};
+use crate::error::Error;
+use crate::fields::Field;
+use crate::signature::Keyring;
+use crate::store::{DynamoStore, TableNames};
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, SdkConfig, retry::RetryConfig};
+use lambda_http::tracing;
+use std::time::Duration;
+
+/// Builds the app a function serves. Fails (and so fails the cold start,
+/// loudly) when a setting is wrong or no auth token can be read.
+pub async fn init(function: &'static str) -> Result<App<DynamoStore>, Error> {
+    let config = Config::from_env()?;
+    let aws = aws_config::defaults(BehaviorVersion::latest())
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(1))
+                .operation_attempt_timeout(Duration::from_secs(2))
+                .operation_timeout(Duration::from_secs(5))
+                .build(),
+        )
+        .retry_config(RetryConfig::standard().with_max_attempts(2))
+        .load()
+        .await;
+    let keys = auth_tokens(&aws).await?;
+    let tables = table_names();
+    let dynamodb = aws_sdk_dynamodb::Client::new(&aws);
+    warm(&dynamodb, &tables.calls).await;
+    let store = DynamoStore::new(dynamodb, tables, event_retention()?);
+    Ok(App::new(store, keys, config, function))
+}
+
+/// `CALLS_TABLE`, `CALL_EVENTS_TABLE`, `TRACKING_NUMBERS_TABLE`; locally
+/// `calltrack-calls`, `calltrack-call-events`, `calltrack-tracking-numbers`.
+pub fn table_names() -> TableNames {
+    let defaults = TableNames::with_prefix("calltrack-");
+    let var = |name: &str, default: String| std::env::var(name).ok().filter(|v| !v.is_empty()).unwrap_or(default);
+    TableNames {
+        calls: var("CALLS_TABLE", defaults.calls),
+        events: var("CALL_EVENTS_TABLE", defaults.events),
+        numbers: var("TRACKING_NUMBERS_TABLE", defaults.numbers),
+    }
+}
+
+/// `EVENT_RETENTION_DAYS` (90 unless set): how long raw callbacks are kept.
+pub fn event_retention() -> Result<Duration, Error> {
+    let days = match std::env::var("EVENT_RETENTION_DAYS") {
+        Ok(days) if !days.is_empty() => u32::parse("EVENT_RETENTION_DAYS", &days)?,
+        _ => 90,
+    };
+    Ok(Duration::from_secs(u64::from(days) * 86_400))
+}
+
+/// The auth tokens: from the SSM parameter named by
+/// `TWILIO_AUTH_TOKEN_PARAMETER` (a SecureString, in a deployed stack), else
+/// from `TWILIO_AUTH_TOKEN` (locally). Either holds the list
+/// [`Keyring::parse`] reads: one token, or several for rotation and subaccounts.
+pub async fn auth_tokens(aws: &SdkConfig) -> Result<Keyring, Error> {
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    if let Some(name) = var("TWILIO_AUTH_TOKEN_PARAMETER") {
+        let ssm = aws_sdk_ssm::Client::new(aws);
+        let output = ssm
+            .get_parameter()
+            .name(&name)
+            .with_decryption(true)
+            .send()
+            .await
+            .map_err(|e| Error::Storage(format!("reading SSM parameter {name}: {}", aws_sdk_ssm::error::DisplayErrorContext(e))))?;
+        let value = output.parameter.and_then(|p| p.value).ok_or_else(|| Error::Storage(format!("SSM parameter {name} has no value")))?;
+        return Keyring::parse(&value);
+    }
+    match var("TWILIO_AUTH_TOKEN") {
+        Some(tokens) => Keyring::parse(&tokens),
+        None => Err(Error::Missing("TWILIO_AUTH_TOKEN_PARAMETER (deployed) or TWILIO_AUTH_TOKEN (local)")),
+    }
+}
+
+/// Opens the connection (DNS, TCP, TLS) during init, so that the first
+/// request does not pay for it. A failure here is only logged: storage may be
+/// back by the time a call comes in.
+async fn warm(client: &aws_sdk_dynamodb::Client, table: &str) {
+    if let Err(err) = client.describe_table().table_name(table).send().await {
+        tracing::warn!(table, reason = %aws_sdk_dynamodb::error::DisplayErrorContext(err), "could not warm the DynamoDB connection");
+    }
+}

@@ -1,0 +1,199 @@
+//! Every sample event in `events/`, run through `lambda_http`'s own request
+//! conversion and the real handlers, against DynamoDB Local: the status code,
+//! the TwiML (parsed) and what was stored.
+
+mod common;
+
+use calltrack_shared::app::{App, Config, Route};
+use calltrack_shared::call::Call;
+use calltrack_shared::fields::{CallSid, DialCallStatus, Field, PhoneNumber};
+use calltrack_shared::store::{CallDetail, DynamoStore, Scope, Store};
+use calltrack_shared::tracking_number::TrackingNumber;
+use calltrack_shared::{Keyring, fields::CallStatus};
+use lambda_http::Body;
+
+const TEST_TOKEN: &str = "test-auth-token-not-a-secret";
+const LOCAL: &str = "http://127.0.0.1:3000";
+const PARENT: &str = "CA7c1e3f0a9b2d4c6e8f0a1b2c3d4e5f60";
+
+fn demo_number() -> TrackingNumber {
+    TrackingNumber {
+        phone_number: PhoneNumber::e164("To", "+18005551212").unwrap(),
+        tenant_id: "tenant-demo".into(),
+        user_id: "user-1".into(),
+        lead_source: Some("Google Ads".into()),
+        forward_to: PhoneNumber::e164("forwardTo", "+14155550123").unwrap(),
+        record: true,
+        voicemail: true,
+        whisper: Some("Call from Google Ads".into()),
+        min_talk_seconds: None,
+        active: true,
+    }
+}
+
+async fn app() -> App<DynamoStore> {
+    let store = common::store().await;
+    store.put_tracking_number(&demo_number()).await.unwrap();
+    let config = Config { public_base_url: Some(LOCAL.into()), ..Config::default() };
+    App::new(store, Keyring::default().with_token(TEST_TOKEN), config, "test")
+}
+
+/// The routes of the function that serves `path`.
+fn function_of(path: &str) -> &'static [Route] {
+    [Route::ANSWER_FUNCTION, Route::STATUS_FUNCTION, Route::RECORDING_FUNCTION]
+        .into_iter()
+        .find(|routes| routes.iter().any(|r| r.path() == path))
+        .unwrap_or_else(|| panic!("no function serves {path}"))
+}
+
+struct Answer {
+    status: u16,
+    content_type: Option<String>,
+    body: String,
+}
+
+async fn run(app: &App<DynamoStore>, event: &str) -> Answer {
+    let request = lambda_http::request::from_str(event).expect("an API Gateway v2 event");
+    let path = request.uri().path().to_owned();
+    let response = app.handle(function_of(&path), &request).await;
+    let body = match response.body() {
+        Body::Text(text) => text.clone(),
+        Body::Empty => String::new(),
+        other => String::from_utf8(other.to_vec()).unwrap(),
+    };
+    let content_type = response.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned());
+    Answer { status: response.status().as_u16(), content_type, body }
+}
+
+/// The TwiML's elements as `name [attr=value ...] text`, one per line.
+fn twiml(answer: &Answer) -> Vec<String> {
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(answer.content_type.as_deref(), Some("text/xml; charset=utf-8"));
+    let doc = roxmltree::Document::parse(&answer.body).expect("TwiML is XML");
+    doc.descendants()
+        .filter(|n| n.is_element())
+        .map(|n| {
+            let attrs: Vec<_> = n.attributes().map(|a| format!("{}={}", a.name(), a.value())).collect();
+            let text: String = n.children().filter(|c| c.is_text()).filter_map(|c| c.text()).collect();
+            [n.tag_name().name().to_owned(), attrs.join(" "), text].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" ")
+        })
+        .collect()
+}
+
+async fn stored(app: &App<DynamoStore>, sid: &str) -> Option<CallDetail> {
+    app.store.call(&Scope::Operator, &CallSid::parse("CallSid", sid).unwrap()).await.unwrap()
+}
+
+async fn call(app: &App<DynamoStore>, sid: &str) -> Call {
+    stored(app, sid).await.expect("the call is stored").call
+}
+
+fn no_content(answer: &Answer) {
+    assert_eq!((answer.status, answer.body.as_str()), (204, ""), "status and recording callbacks answer 204");
+}
+
+#[tokio::test]
+async fn every_sample_event() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../events");
+    let mut names: Vec<String> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    names.sort();
+    assert!(names.len() >= 26, "{names:?}");
+    for name in names {
+        let event = std::fs::read_to_string(format!("{dir}/{name}")).unwrap();
+        // Each event meets a fresh stack, holding only the demo tracking number.
+        let app = app().await;
+        let answer = run(&app, &event).await;
+        let stem = name.trim_end_matches(".json");
+        match stem {
+            "answer-known-number" => {
+                assert_eq!(
+                    twiml(&answer),
+                    [
+                        "Response".to_owned(),
+                        format!(
+                            "Dial action={LOCAL}/api/twilio/voice/dial-result timeout=20 callerId=+12125550199 answerOnBridge=true record=record-from-answer-dual recordingStatusCallback={LOCAL}/api/twilio/voice/recording recordingStatusCallbackEvent=completed absent"
+                        ),
+                        format!(
+                            "Number statusCallback={LOCAL}/api/twilio/voice/status statusCallbackEvent=initiated ringing answered completed url={LOCAL}/api/twilio/voice/whisper?text=Call%20from%20Google%20Ads +14155550123"
+                        ),
+                    ]
+                );
+                let c = call(&app, PARENT).await;
+                assert!(c.attributed && c.forwarded);
+                assert_eq!(
+                    (c.tenant_id.as_deref(), c.lead_source.as_deref(), c.status),
+                    (Some("tenant-demo"), Some("Google Ads"), Some(CallStatus::Ringing))
+                );
+            }
+            "answer-unknown-number" => {
+                assert_eq!(twiml(&answer), ["Response", "Say Sorry, this number is not in service.", "Hangup"]);
+                let c = call(&app, PARENT).await;
+                assert!(!c.attributed && !c.forwarded, "stored all the same, without an owner");
+            }
+            "answer-bad-signature" => {
+                assert_eq!((answer.status, answer.body.as_str()), (403, ""), "nothing echoed");
+                assert_eq!(stored(&app, PARENT).await, None, "nothing written");
+            }
+            "answer-crm-outbound" => {
+                assert_eq!(twiml(&answer)[1].split(' ').next(), Some("Dial"));
+                let c = call(&app, "CA00000000000000000000000000000042").await;
+                assert_eq!((c.tenant_id.as_deref(), c.user_id.as_deref()), (Some("tenant-demo"), Some("u-7")), "userId names the user");
+                assert_eq!(c.tracking_number.map(|n| n.to_string()).as_deref(), Some("+18005551212"), "From, for outbound-api");
+                let crm: Vec<_> = c.crm.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                assert_eq!(crm, ["contactId=c-1001", "dealId=d-55"]);
+            }
+            "dial-result-answered" => {
+                assert_eq!(twiml(&answer), ["Response", "Hangup"]);
+                let c = call(&app, PARENT).await;
+                assert_eq!((c.dial_status, c.dial_talk_seconds), (Some(DialCallStatus::Completed), Some(45)));
+            }
+            "dial-result-no-answer" => {
+                assert_eq!(
+                    twiml(&answer),
+                    [
+                        "Response".to_owned(),
+                        "Say Sorry, nobody can take your call right now. Please leave a message after the beep.".to_owned(),
+                        format!(
+                            "Record maxLength=120 playBeep=true timeout=5 action={LOCAL}/api/twilio/voice/goodbye recordingStatusCallback={LOCAL}/api/twilio/voice/recording recordingStatusCallbackEvent=completed absent"
+                        ),
+                        "Hangup".to_owned(),
+                    ]
+                );
+                assert_eq!(call(&app, PARENT).await.dial_status, Some(DialCallStatus::NoAnswer));
+            }
+            "recording-completed" => {
+                no_content(&answer);
+                let recording = call(&app, PARENT).await.recording.expect("attached");
+                assert_eq!((recording.sid.as_str(), recording.duration_seconds), ("RE5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d", Some(44)));
+            }
+            "recording-absent" => {
+                no_content(&answer);
+                let detail = stored(&app, PARENT).await.unwrap();
+                assert_eq!(detail.events[0].status.as_deref(), Some("absent"));
+                assert!(!detail.call.voicemail, "no message, no voicemail");
+            }
+            _ if stem.starts_with("status-parent-") => {
+                no_content(&answer);
+                let status = CallStatus::parse("CallStatus", &stem["status-parent-".len()..]).unwrap();
+                let c = call(&app, PARENT).await;
+                assert_eq!(c.status, Some(status), "{name}");
+                assert!(!c.attributed, "a status callback alone says nothing of the owner");
+            }
+            _ if stem.starts_with("status-child-") => {
+                no_content(&answer);
+                let status = &stem["status-child-".len()..];
+                let detail = stored(&app, PARENT).await.expect("filed under the parent");
+                assert_eq!(detail.events.len(), 1);
+                assert!(
+                    detail.events[0].event_key.starts_with("status#CA1f2e3d4c5b6a79808f7e6d5c4b3a2910#"),
+                    "{}",
+                    detail.events[0].event_key
+                );
+                assert_eq!(detail.events[0].status.as_deref(), Some(status));
+                assert_eq!(detail.call.status, None, "a child leg does not move the parent's status");
+                assert_eq!(detail.call.child_talk_seconds, (status == "completed").then_some(45));
+            }
+            _ => panic!("events/{name} has no expectation here: add one"),
+        }
+    }
+}
