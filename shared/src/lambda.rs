@@ -62,22 +62,24 @@ pub fn event_retention() -> Result<Duration, Error> {
 /// [`Keyring::parse`] reads: one token, or several for rotation and subaccounts.
 pub async fn auth_tokens(aws: &SdkConfig) -> Result<Keyring, Error> {
     let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-    if let Some(name) = var("TWILIO_AUTH_TOKEN_PARAMETER") {
-        let ssm = aws_sdk_ssm::Client::new(aws);
-        let output = ssm
-            .get_parameter()
-            .name(&name)
-            .with_decryption(true)
-            .send()
-            .await
-            .map_err(|e| Error::Storage(format!("reading SSM parameter {name}: {}", aws_sdk_ssm::error::DisplayErrorContext(e))))?;
-        let value = output.parameter.and_then(|p| p.value).ok_or_else(|| Error::Storage(format!("SSM parameter {name} has no value")))?;
-        return Keyring::parse(&value);
+    match (var("TWILIO_AUTH_TOKEN_PARAMETER"), var("TWILIO_AUTH_TOKEN")) {
+        (Some(parameter), _) => keyring_from_ssm(aws, &parameter).await,
+        (None, Some(tokens)) => Keyring::parse(&tokens),
+        (None, None) => Err(Error::Missing("TWILIO_AUTH_TOKEN_PARAMETER (deployed) or TWILIO_AUTH_TOKEN (local)")),
     }
-    match var("TWILIO_AUTH_TOKEN") {
-        Some(tokens) => Keyring::parse(&tokens),
-        None => Err(Error::Missing("TWILIO_AUTH_TOKEN_PARAMETER (deployed) or TWILIO_AUTH_TOKEN (local)")),
-    }
+}
+
+/// The auth tokens kept in the SSM parameter `name` (a SecureString, decrypted).
+pub async fn keyring_from_ssm(aws: &SdkConfig, name: &str) -> Result<Keyring, Error> {
+    let output = aws_sdk_ssm::Client::new(aws)
+        .get_parameter()
+        .name(name)
+        .with_decryption(true)
+        .send()
+        .await
+        .map_err(|e| Error::Storage(format!("reading SSM parameter {name}: {}", aws_sdk_ssm::error::DisplayErrorContext(e))))?;
+    let value = output.parameter.and_then(|p| p.value).ok_or_else(|| Error::Storage(format!("SSM parameter {name} has no value")))?;
+    Keyring::parse(&value)
 }
 
 /// Opens the connection (DNS, TCP, TLS) during init, so that the first
