@@ -8,11 +8,13 @@ pub mod recording;
 pub mod status;
 pub mod whisper;
 
-use crate::app::App;
+use crate::app::{App, Handled, no_content, plain};
 use crate::call::CallUpdate;
 use crate::error::Error;
+use crate::fields::CallSid;
 use crate::metrics::Counts;
 use crate::store::{Recorded, Store};
+use lambda_http::http::StatusCode;
 use lambda_http::tracing;
 
 /// What a route logs about its write, and counts.
@@ -24,6 +26,20 @@ fn outcome(recorded: &Result<Recorded, Error>) -> (&'static str, Counts) {
         Ok(Recorded::Duplicate) => ("duplicate", Counts { duplicates: 1, ..Counts::default() }),
         Err(_) => ("storage failed", Counts { storage_errors: 1, ..Counts::default() }),
     }
+}
+
+/// The answer of a callback route once its write is done: `204`, or `503` when
+/// storage failed, so that Twilio delivers it again.
+fn stored_or_unavailable(recorded: Result<Recorded, Error>, call_sid: CallSid) -> Handled {
+    let (outcome, counts) = outcome(&recorded);
+    let response = match recorded {
+        Ok(_) => no_content(),
+        Err(err) => {
+            tracing::error!(call_sid = call_sid.as_str(), reason = %err, "storage failed; Twilio will deliver the callback again");
+            plain(StatusCode::SERVICE_UNAVAILABLE, "storage unavailable; retry later").response
+        }
+    };
+    Handled { response, call_sid: Some(call_sid), outcome, counts }
 }
 
 /// Records an update for a route whose caller is waiting on the line: storage

@@ -2,8 +2,8 @@
 //! voicemail is ready (or absent). Attach it to its call, which marks
 //! voicemail. `204` once stored; `503` when storage fails.
 
-use super::outcome;
-use crate::app::{App, Handled, no_content};
+use super::stored_or_unavailable;
+use crate::app::{App, Handled};
 use crate::call::CallUpdate;
 use crate::error::Error;
 use crate::store::Store;
@@ -13,7 +13,5 @@ use crate::webhook::Webhook;
 pub async fn handle<S: Store>(app: &App<S>, hook: Webhook, now: i64) -> Result<Handled, Error> {
     let recording = RecordingWebhook::parse(hook.params)?;
     let recorded = app.store.record(&CallUpdate::recording(&recording, now)).await;
-    let (outcome, counts) = outcome(&recorded);
-    recorded?;
-    Ok(Handled { response: no_content(), call_sid: Some(recording.call_sid), outcome, counts })
+    Ok(stored_or_unavailable(recorded, recording.call_sid))
 }

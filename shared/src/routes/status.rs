@@ -2,8 +2,8 @@
 //! and `<Dial>`'s child legs, every status. `204` once stored; `503` when
 //! storage fails, so that Twilio's redelivery repairs it.
 
-use super::outcome;
-use crate::app::{App, Handled, no_content};
+use super::stored_or_unavailable;
+use crate::app::{App, Handled};
 use crate::call::CallUpdate;
 use crate::crm::CrmLinks;
 use crate::error::Error;
@@ -15,7 +15,5 @@ pub async fn handle<S: Store>(app: &App<S>, hook: Webhook, now: i64) -> Result<H
     let crm = CrmLinks::from_url(&hook.url)?;
     let call = CallWebhook::parse(hook.params)?;
     let recorded = app.store.record(&CallUpdate::status(&call, now).with_crm(&crm)).await;
-    let (outcome, counts) = outcome(&recorded);
-    recorded?;
-    Ok(Handled { response: no_content(), call_sid: Some(call.call_sid), outcome, counts })
+    Ok(stored_or_unavailable(recorded, call.call_sid))
 }
