@@ -22,67 +22,48 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// A call, keyed on the inbound (parent) leg's `CallSid`. Times are ms since the epoch.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Call {
     pub call_sid: CallSid,
 
     // The owner, from the tracking number; absent when the number is unknown.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tenant_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tracking_number: Option<PhoneNumber>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lead_source: Option<String>,
     /// The number's qualification minimum when the call came in.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_talk_seconds: Option<u32>,
 
     // Who called whom.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from_number: Option<PhoneNumber>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to_number: Option<PhoneNumber>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub direction: Option<Direction>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub caller_name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub caller_city: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub caller_state: Option<String>,
 
     // How the inbound leg went.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<CallStatus>,
     /// [`CallProgress::key`](crate::progress::CallProgress::key) of `status`: the status only moves to a greater one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub progress: Option<u64>,
     /// The earliest time known for the call's start.
     pub started_at: i64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ended_at: Option<i64>,
     /// The inbound leg's `CallDuration`: for a forwarded call, ringing and voicemail too.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration_seconds: Option<u32>,
 
     // The forward to the business.
     /// We answered with `<Dial>`.
     #[serde(default)]
     pub forwarded: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dial_status: Option<DialCallStatus>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dial_call_sid: Option<CallSid>,
     /// `DialCallDuration` from the Dial outcome.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dial_talk_seconds: Option<u32>,
     /// `CallDuration` of the `<Dial>` child leg.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub child_talk_seconds: Option<u32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recording: Option<Recording>,
     /// What a CRM linked the call to through our webhook URLs' query:
     /// `contactId`, `dealId`, `jobId` and any `crm_*`.
@@ -93,7 +74,6 @@ pub struct Call {
     #[serde(default)]
     pub answered: bool,
     /// The conversation: the Dial's talk time for a forwarded call, else `durationSeconds`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub talk_seconds: Option<u32>,
     #[serde(default)]
     pub qualified: bool,
@@ -107,10 +87,8 @@ pub struct Call {
     pub attributed: bool,
     /// `tenantId#userId`: the key of the by-user index, so user ids of two
     /// tenants never meet.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tenant_user: Option<String>,
     /// `tenantId`, set only on qualified calls: the key of the sparse index of qualified calls.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub qualified_tenant_id: Option<String>,
 
     pub created_at: i64,
@@ -121,18 +99,15 @@ pub struct Call {
 }
 
 /// A recording of the call: the conversation (`DialVerb`) or a voicemail (`RecordVerb`).
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Recording {
     pub sid: RecordingSid,
     pub status: RecordingStatus,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration_seconds: Option<u32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channels: Option<u32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
 }
 
@@ -296,6 +271,7 @@ fn merge_maps(mut a: BTreeMap<String, String>, b: BTreeMap<String, String>) -> B
 }
 
 /// What one callback says happened, kept whole in the CallEvents table.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CallEvent {
@@ -305,12 +281,9 @@ pub struct CallEvent {
     pub event_key: String,
     pub kind: EventKind,
     /// The status the callback reports (`CallStatus`, `DialCallStatus` or `RecordingStatus`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sequence_number: Option<u32>,
     /// Twilio's `Timestamp`, when it sent one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub occurred_at: Option<i64>,
     pub received_at: i64,
     /// Every parameter as received.

@@ -5,6 +5,7 @@ use crate::fields::PhoneNumber;
 use serde::{Deserialize, Serialize};
 
 /// A tracking number's owner and call handling, keyed on its E.164 number.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TrackingNumber {
@@ -12,7 +13,6 @@ pub struct TrackingNumber {
     pub tenant_id: String,
     pub user_id: String,
     /// e.g. `Google Ads`, `Billboard I-80`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lead_source: Option<String>,
     /// The business's number that calls are forwarded to.
     pub forward_to: PhoneNumber,
@@ -23,10 +23,8 @@ pub struct TrackingNumber {
     #[serde(default = "on")]
     pub voicemail: bool,
     /// Read to the business before it is connected, e.g. `Call from Google Ads`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub whisper: Option<String>,
     /// Seconds of conversation that make a call a qualified lead; 30 when unset.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_talk_seconds: Option<u32>,
     /// An inactive number's calls are still recorded but not forwarded.
     #[serde(default = "on")]
