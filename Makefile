@@ -5,7 +5,13 @@
 
 CARGO ?= cargo
 
-.PHONY: test lint unit bench bench-node events
+.PHONY: demo test lint unit bench bench-node events
+
+## The product on this machine: DynamoDB Local, the tables, a demo number, the
+## webhooks on http://127.0.0.1:3000 (PORT=...), three simulated calls. Ctrl-C stops it.
+demo:
+	$(CARGO) build --quiet -p calltrack
+	scripts/with-dynamodb-local scripts/demo
 
 ## Every test: formatting, lints, unit, integration (on DynamoDB Local), property
 ## and doc tests, and each criterion benchmark run once as a smoke test.

@@ -40,6 +40,8 @@ impl Route {
     pub const STATUS_FUNCTION: &[Route] = &[Route::Status];
     /// The route the recording function serves.
     pub const RECORDING_FUNCTION: &[Route] = &[Route::Recording];
+    /// Every route, as `calltrack serve` serves them.
+    pub const ALL: &[Route] = &[Route::Answer, Route::DialResult, Route::Whisper, Route::Goodbye, Route::Status, Route::Recording];
 
     pub fn path(self) -> &'static str {
         match self {
@@ -166,8 +168,7 @@ impl<S: Store> App<S> {
     /// it. Logs one line and emits its metrics.
     pub async fn handle(&self, routes: &[Route], request: &lambda_http::Request) -> Response<Body> {
         let started = Instant::now();
-        let path = request.raw_http_path();
-        let path = if path.is_empty() { request.uri().path() } else { path };
+        let path = Some(request.raw_http_path()).filter(|p| !p.is_empty()).unwrap_or(request.uri().path());
         let route = routes.iter().copied().find(|r| path.trim_end_matches('/').ends_with(r.path()));
         let handled = match route {
             None => plain(StatusCode::NOT_FOUND, "no such route"),

@@ -79,7 +79,8 @@ impl Webhook {
             route_key: context.and_then(|c| c.route_key.as_deref()),
             stage: context.and_then(|c| c.stage.as_deref()),
             domain_name: domain,
-            raw_path: request.raw_http_path(),
+            // Outside API Gateway (the local server) there is no raw path: the URI's is the one.
+            raw_path: Some(request.raw_http_path()).filter(|p| !p.is_empty()).unwrap_or(request.uri().path()),
             raw_query: request.uri().query(),
         });
         let header = |name: &str| request.headers().get(name).and_then(|v| v.to_str().ok());

@@ -181,6 +181,24 @@ impl DynamoStore {
         tokio::time::sleep(Duration::from_millis(pause)).await;
     }
 
+    /// Every call, newest first, unattributed ones included: for operators'
+    /// tools on small (local) tables, as it reads the whole table.
+    pub async fn all_calls(&self) -> Result<Vec<Call>, Error> {
+        let items: Vec<Item> = self
+            .client
+            .scan()
+            .table_name(&self.tables.calls)
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<_, _>>()
+            .await
+            .map_err(|e| storage(DisplayErrorContext(e)))?;
+        let mut calls = items.into_iter().map(from_item::<Call>).collect::<Result<Vec<_>, _>>()?;
+        calls.sort_by_key(|c| std::cmp::Reverse(c.started_at));
+        Ok(calls)
+    }
+
     /// Whole calls for keys found in an index, in the keys' order.
     async fn calls_by_sid(&self, sids: &[String]) -> Result<Vec<Call>, Error> {
         let mut found: HashMap<String, Call> = HashMap::new();
@@ -246,6 +264,35 @@ impl Store for DynamoStore {
             .await
             .map_err(|e| storage(DisplayErrorContext(e)))?;
         Ok(())
+    }
+
+    async fn remove_tracking_number(&self, number: &PhoneNumber) -> Result<bool, Error> {
+        let output = self
+            .client
+            .delete_item()
+            .table_name(&self.tables.numbers)
+            .key("phoneNumber", AttributeValue::S(number.as_str().to_owned()))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
+            .send()
+            .await
+            .map_err(|e| storage(DisplayErrorContext(e)))?;
+        Ok(output.attributes.is_some())
+    }
+
+    async fn tracking_numbers(&self) -> Result<Vec<TrackingNumber>, Error> {
+        let items: Vec<Item> = self
+            .client
+            .scan()
+            .table_name(&self.tables.numbers)
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<_, _>>()
+            .await
+            .map_err(|e| storage(DisplayErrorContext(e)))?;
+        let mut numbers = items.into_iter().map(from_item::<TrackingNumber>).collect::<Result<Vec<_>, _>>()?;
+        numbers.sort_by(|a, b| a.phone_number.cmp(&b.phone_number));
+        Ok(numbers)
     }
 
     async fn record(&self, update: &CallUpdate) -> Result<Recorded, Error> {

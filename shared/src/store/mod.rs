@@ -21,6 +21,12 @@ pub trait Store: Send + Sync {
     /// Adds a tracking number, or replaces its configuration.
     fn put_tracking_number(&self, number: &TrackingNumber) -> impl Future<Output = Result<(), Error>> + Send;
 
+    /// Removes a tracking number; `false` when there was none.
+    fn remove_tracking_number(&self, number: &PhoneNumber) -> impl Future<Output = Result<bool, Error>> + Send;
+
+    /// Every tracking number, in number order.
+    fn tracking_numbers(&self) -> impl Future<Output = Result<Vec<TrackingNumber>, Error>> + Send;
+
     /// Applies one callback: its event is stored once and its facts are merged
     /// into the call, in one conditional write. A redelivered callback changes
     /// nothing and comes back as [`Recorded::Duplicate`].

@@ -1,0 +1,94 @@
+//! `calltrack`: run the webhooks locally, manage tracking numbers, see calls,
+//! simulate Twilio, and debug signatures. Each subcommand lives in its own file.
+
+mod calls;
+mod numbers;
+mod serve;
+mod signature;
+mod simulate;
+mod storage;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "calltrack", version, about = "Call tracking for Twilio numbers: the local server and the tools around it")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serves the webhooks on one local HTTP server, with the routes of template.yaml
+    Serve(serve::Args),
+    /// Creates the DynamoDB tables
+    #[command(subcommand)]
+    Tables(TablesCommand),
+    /// Adds, lists and removes tracking numbers
+    #[command(subcommand)]
+    Numbers(numbers::Command),
+    /// Lists calls and shows one with its events
+    #[command(subcommand)]
+    Calls(calls::Command),
+    /// Plays the webhooks Twilio sends for realistic calls, signed, against a running stack
+    Simulate(simulate::Args),
+    /// Signs a request as Twilio would, or checks a signature
+    #[command(subcommand)]
+    Signature(signature::Command),
+}
+
+#[derive(Subcommand)]
+enum TablesCommand {
+    /// Creates the tables as template.yaml defines them; running it again is harmless
+    Create(storage::Storage),
+}
+
+/// What a failed command prints (one line) and exits with.
+pub struct Failure {
+    pub message: String,
+    pub code: u8,
+}
+
+impl From<calltrack_shared::Error> for Failure {
+    fn from(err: calltrack_shared::Error) -> Self {
+        Failure { message: err.to_string(), code: 1 }
+    }
+}
+
+impl From<String> for Failure {
+    fn from(message: String) -> Self {
+        Failure { message, code: 1 }
+    }
+}
+
+fn main() -> ExitCode {
+    // Piped into `head`, end quietly as Unix tools do, rather than panic on a closed stdout.
+    // SAFETY: restores a signal's default disposition before any other thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a Tokio runtime");
+    runtime.block_on(run(cli))
+}
+
+async fn run(cli: Cli) -> ExitCode {
+    let result = match cli.command {
+        Command::Serve(args) => serve::run(args).await,
+        Command::Tables(TablesCommand::Create(args)) => storage::create_tables(&args).await,
+        Command::Numbers(command) => numbers::run(command).await,
+        Command::Calls(command) => calls::run(command).await,
+        Command::Simulate(args) => simulate::run(args).await,
+        Command::Signature(command) => signature::run(command),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            if !failure.message.is_empty() {
+                eprintln!("error: {}", failure.message);
+            }
+            ExitCode::from(failure.code)
+        }
+    }
+}

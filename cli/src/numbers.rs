@@ -1,0 +1,126 @@
+//! `calltrack numbers add|list|remove`: the tracking numbers and their owners.
+
+use crate::{Failure, storage};
+use calltrack_shared::fields::PhoneNumber;
+use calltrack_shared::store::Store;
+use calltrack_shared::tracking_number::TrackingNumber;
+
+#[derive(clap::Subcommand)]
+pub enum Command {
+    /// Adds a tracking number, or replaces its configuration
+    Add(AddArgs),
+    /// Lists the tracking numbers
+    List {
+        /// JSON instead of a table
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        storage: storage::Storage,
+    },
+    /// Removes a tracking number (its calls stay)
+    Remove {
+        /// The number, E.164 (+18005551212)
+        number: String,
+        #[command(flatten)]
+        storage: storage::Storage,
+    },
+}
+
+#[derive(clap::Args)]
+pub struct AddArgs {
+    /// The tracking number, E.164 (+18005551212)
+    number: String,
+    #[arg(long)]
+    tenant: String,
+    #[arg(long)]
+    user: String,
+    /// The business's number calls are forwarded to, E.164
+    #[arg(long)]
+    forward_to: String,
+    /// The lead source, e.g. "Google Ads"
+    #[arg(long)]
+    source: Option<String>,
+    /// Record forwarded calls (the default)
+    #[arg(long, overrides_with = "no_record")]
+    record: bool,
+    /// Do not record forwarded calls
+    #[arg(long)]
+    no_record: bool,
+    /// Take a voicemail when the business does not answer (the default)
+    #[arg(long, overrides_with = "no_voicemail")]
+    voicemail: bool,
+    /// Hang up when the business does not answer
+    #[arg(long)]
+    no_voicemail: bool,
+    /// Seconds of conversation that make a qualified lead (30 when unset)
+    #[arg(long)]
+    min_seconds: Option<u32>,
+    /// Read to the business before it is connected
+    #[arg(long)]
+    whisper: Option<String>,
+    #[command(flatten)]
+    storage: storage::Storage,
+}
+
+pub async fn run(command: Command) -> Result<(), Failure> {
+    match command {
+        Command::Add(args) => {
+            let number = TrackingNumber {
+                phone_number: PhoneNumber::e164("number", &args.number)?,
+                tenant_id: non_empty("--tenant", args.tenant)?,
+                user_id: non_empty("--user", args.user)?,
+                lead_source: args.source,
+                forward_to: PhoneNumber::e164("--forward-to", &args.forward_to)?,
+                record: !args.no_record,
+                voicemail: !args.no_voicemail,
+                whisper: args.whisper,
+                min_talk_seconds: args.min_seconds,
+                active: true,
+            };
+            args.storage.store().await.put_tracking_number(&number).await.map_err(|e| args.storage.failure(e))?;
+            println!(
+                "added {} for tenant {} (user {}), forwarded to {}",
+                number.phone_number, number.tenant_id, number.user_id, number.forward_to
+            );
+            Ok(())
+        }
+        Command::List { json, storage } => {
+            let numbers = storage.store().await.tracking_numbers().await.map_err(|e| storage.failure(e))?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&numbers).expect("numbers serialise"));
+                return Ok(());
+            }
+            println!(
+                "{:<16} {:<14} {:<12} {:<16} {:<16} {:<6} {:<9} {:>4}",
+                "NUMBER", "TENANT", "USER", "SOURCE", "FORWARD TO", "RECORD", "VOICEMAIL", "MIN"
+            );
+            for n in numbers {
+                let yes_no = |b: bool| if b { "yes" } else { "no" };
+                println!(
+                    "{:<16} {:<14} {:<12} {:<16} {:<16} {:<6} {:<9} {:>4}",
+                    n.phone_number.as_str(),
+                    n.tenant_id,
+                    n.user_id,
+                    n.lead_source.as_deref().unwrap_or("-"),
+                    n.forward_to.as_str(),
+                    yes_no(n.record),
+                    yes_no(n.voicemail),
+                    n.min_talk_seconds.unwrap_or(30)
+                );
+            }
+            Ok(())
+        }
+        Command::Remove { number, storage } => {
+            let number = PhoneNumber::e164("number", &number)?;
+            match storage.store().await.remove_tracking_number(&number).await.map_err(|e| storage.failure(e))? {
+                true => println!("removed {number}"),
+                false => return Err(Failure::from(format!("{number} is not a tracking number"))),
+            }
+            Ok(())
+        }
+    }
+}
+
+fn non_empty(flag: &'static str, value: String) -> Result<String, Failure> {
+    if value.trim().is_empty() { Err(Failure::from(format!("{flag} must not be empty"))) } else { Ok(value) }
+}

@@ -1,0 +1,78 @@
+//! `calltrack serve`: the functions' own handlers behind one local HTTP server,
+//! with the routes of template.yaml. What `sam local start-api` would give,
+//! without Docker; meant for ngrok and a real Twilio number.
+
+use crate::{Failure, storage};
+use calltrack_shared::Keyring;
+use calltrack_shared::app::{App, Config, Route};
+use calltrack_shared::store::DynamoStore;
+use http_body_util::{BodyExt, Full};
+use hyper::body::{Bytes, Incoming};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use std::convert::Infallible;
+use std::sync::Arc;
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[arg(long, default_value_t = 3000)]
+    port: u16,
+    /// The auth token(s) requests are checked against (a comma-separated list for rotation)
+    #[arg(long, env = "TWILIO_AUTH_TOKEN", hide_env_values = true)]
+    auth_token: String,
+    /// The URL Twilio calls, e.g. your ngrok URL; http://127.0.0.1:<port> when unset
+    #[arg(long, env = "PUBLIC_BASE_URL")]
+    public_base_url: Option<String>,
+    #[command(flatten)]
+    storage: storage::Storage,
+}
+
+pub async fn run(args: Args) -> Result<(), Failure> {
+    lambda_http::tracing::init_default_subscriber();
+    let listener =
+        tokio::net::TcpListener::bind(("127.0.0.1", args.port)).await.map_err(|e| Failure::from(format!("port {}: {e}", args.port)))?;
+    let address = listener.local_addr().map_err(|e| Failure::from(e.to_string()))?;
+    let base = args.public_base_url.clone().unwrap_or_else(|| format!("http://{address}"));
+    let config = Config { public_base_url: Some(base.trim_end_matches('/').to_owned()), ..Config::from_env()? };
+    let app = Arc::new(App::new(args.storage.store().await, Keyring::parse(&args.auth_token)?, config, "serve"));
+    println!("calltrack serving on http://{address} (signatures checked against {base}); Ctrl-C stops", address = address);
+    for route in Route::ALL {
+        println!("  POST {base}{}", route.path());
+    }
+
+    let shutdown = tokio::signal::ctrl_c();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            _ = &mut shutdown => return Ok(()),
+            accepted = listener.accept() => {
+                let Ok((socket, _)) = accepted else { continue };
+                let app = app.clone();
+                tokio::spawn(async move {
+                    let service = service_fn(move |request| handle(app.clone(), request));
+                    let _ = http1::Builder::new().serve_connection(TokioIo::new(socket), service).await;
+                });
+            }
+        }
+    }
+}
+
+/// One HTTP request through the same `App::handle` the Lambdas run.
+async fn handle(app: Arc<App<DynamoStore>>, request: hyper::Request<Incoming>) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
+    let (parts, body) = request.into_parts();
+    let body = match body.collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(_) => return Ok(text(400, "unreadable body")),
+    };
+    let request = lambda_http::Request::from_parts(parts, lambda_http::Body::from(body.to_vec()));
+    let response = app.handle(Route::ALL, &request).await;
+    let (parts, body) = response.into_parts();
+    Ok(hyper::Response::from_parts(parts, Full::new(Bytes::from(body.to_vec()))))
+}
+
+fn text(status: u16, text: &str) -> hyper::Response<Full<Bytes>> {
+    let mut response = hyper::Response::new(Full::new(Bytes::from(format!("{text}\n"))));
+    *response.status_mut() = hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::BAD_REQUEST);
+    response
+}

@@ -1,0 +1,338 @@
+//! `calltrack simulate`: plays, signed, the webhooks Twilio sends for realistic
+//! calls (answer, parent and child status callbacks, dial-result, recording),
+//! in Twilio's order or shuffled, with duplicates, many calls at once. The
+//! post-deploy smoke test and the load generator.
+
+use crate::Failure;
+use calltrack_shared::Params;
+use calltrack_shared::app::Route;
+use calltrack_shared::fields::PhoneNumber;
+use calltrack_shared::signature::{self, Algorithm, Payload, SIGNATURE_HEADER};
+use std::collections::BTreeMap;
+use std::hash::{BuildHasher, RandomState};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Where the webhooks are, e.g. http://127.0.0.1:3000 or the stack's API URL
+    #[arg(long)]
+    base_url: String,
+    /// The base URL to sign for, when the server checks signatures against another
+    /// (its PUBLIC_BASE_URL, e.g. an ngrok URL); --base-url when unset
+    #[arg(long)]
+    signed_base_url: Option<String>,
+    #[arg(long, env = "TWILIO_AUTH_TOKEN", hide_env_values = true)]
+    auth_token: String,
+    /// The tracking number called, E.164
+    #[arg(long)]
+    to: String,
+    /// The caller, E.164
+    #[arg(long, default_value = "+15005550006")]
+    from: String,
+    #[arg(long, value_enum, default_value_t = Scenario::Answered)]
+    scenario: Scenario,
+    /// Deliver each call's webhooks in a random order
+    #[arg(long)]
+    shuffle: bool,
+    /// Deliver every webhook this many times
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100))]
+    duplicates: u32,
+    /// How many calls
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    calls: u32,
+    /// How many calls at once
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    concurrency: u32,
+    /// Print only the summary
+    #[arg(long)]
+    quiet: bool,
+}
+
+/// How the simulated call goes.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scenario {
+    /// The business answers and talks 45 s (a qualified lead)
+    Answered,
+    /// The business answers and talks 12 s (too short)
+    Short,
+    /// Nobody answers and the caller leaves no message
+    NoAnswer,
+    /// Nobody answers and the caller leaves a 20 s voicemail
+    Voicemail,
+    /// The business's line is busy
+    Busy,
+}
+
+/// One webhook to deliver.
+#[derive(Clone)]
+struct Webhook {
+    call_sid: String,
+    route: Route,
+    params: Vec<(&'static str, String)>,
+}
+
+pub async fn run(args: Args) -> Result<(), Failure> {
+    PhoneNumber::e164("--to", &args.to)?;
+    PhoneNumber::e164("--from", &args.from)?;
+    let base = args.base_url.trim_end_matches('/').to_owned();
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(20)).build().map_err(|e| Failure::from(e.to_string()))?;
+    let random = RandomState::new();
+    let seed = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    let limit = Arc::new(tokio::sync::Semaphore::new(args.concurrency as usize));
+    let args = Arc::new(args);
+    let started = Instant::now();
+
+    let mut tasks = Vec::new();
+    for n in 0..args.calls {
+        let sids = Sids::new(&random, seed, n);
+        let mut webhooks = script(&args, &sids);
+        webhooks = webhooks.into_iter().flat_map(|w| std::iter::repeat_n(w, args.duplicates as usize)).collect();
+        if args.shuffle {
+            shuffle(&mut webhooks, &random, (seed, n));
+        }
+        let (client, base, args, limit) = (client.clone(), base.clone(), args.clone(), limit.clone());
+        tasks.push(tokio::spawn(async move {
+            let _permit = limit.acquire().await.expect("never closed");
+            let mut results = Vec::new();
+            for webhook in webhooks {
+                results.push(deliver(&client, &base, &args, &webhook).await);
+            }
+            results
+        }));
+    }
+    let mut summary = Summary::default();
+    for task in tasks {
+        for result in task.await.map_err(|e| Failure::from(e.to_string()))? {
+            summary.add(result);
+        }
+    }
+    summary.print(started.elapsed());
+    if summary.failures > 0 {
+        return Err(Failure::from(format!("{} of {} webhooks failed", summary.failures, summary.sent)));
+    }
+    Ok(())
+}
+
+/// One delivery's outcome.
+struct Delivered {
+    route: Route,
+    status: Option<u16>,
+    latency: Duration,
+}
+
+async fn deliver(client: &reqwest::Client, base: &str, args: &Args, webhook: &Webhook) -> Delivered {
+    let url = format!("{base}{}", webhook.route.path());
+    let signed_url = match &args.signed_base_url {
+        Some(signed) => format!("{}{}", signed.trim_end_matches('/'), webhook.route.path()),
+        None => url.clone(),
+    };
+    let params: Params = webhook.params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let signature = signature::sign(&args.auth_token, Algorithm::HmacSha1, &signed_url, Payload::Form(&params));
+    let body: Vec<String> = webhook.params.iter().map(|(k, v)| format!("{k}={}", form_encode(v))).collect();
+    let started = Instant::now();
+    let sent = client
+        .post(&url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header(SIGNATURE_HEADER, signature)
+        .header("i-twilio-idempotency-token", format!("{}-{}", webhook.call_sid, webhook.route.path()))
+        .body(body.join("&"))
+        .send()
+        .await;
+    let latency = started.elapsed();
+    let (status, answer) = match sent {
+        Ok(response) => {
+            let status = response.status().as_u16();
+            let text = response.text().await.unwrap_or_default();
+            (Some(status), summarise(&text))
+        }
+        Err(err) => (None, err.to_string()),
+    };
+    if !args.quiet {
+        let shown = status.map_or("ERR".to_owned(), |s| s.to_string());
+        let what = webhook
+            .params
+            .iter()
+            .find(|(k, _)| matches!(*k, "CallStatus" | "DialCallStatus" | "RecordingStatus"))
+            .map_or("", |(_, v)| v.as_str());
+        let leg = if webhook.params.iter().any(|(k, _)| *k == "ParentCallSid") { " (child)" } else { "" };
+        println!(
+            "{} {:<30} {:<22} {shown} {:>6.1} ms  {answer}",
+            webhook.call_sid,
+            webhook.route.path(),
+            format!("{what}{leg}"),
+            latency.as_secs_f64() * 1000.0
+        );
+    }
+    Delivered { route: webhook.route, status, latency }
+}
+
+/// A TwiML answer in a few words: its verbs.
+fn summarise(body: &str) -> String {
+    let verbs: Vec<&str> = ["Dial", "Say", "Record", "Hangup", "Reject"].into_iter().filter(|v| body.contains(&format!("<{v}"))).collect();
+    if verbs.is_empty() { body.trim().chars().take(60).collect() } else { verbs.join("+") }
+}
+
+#[derive(Default)]
+struct Summary {
+    sent: usize,
+    failures: usize,
+    statuses: BTreeMap<String, usize>,
+    latencies: BTreeMap<&'static str, Vec<Duration>>,
+}
+
+impl Summary {
+    fn add(&mut self, delivered: Delivered) {
+        self.sent += 1;
+        let status = delivered.status.map_or("error".to_owned(), |s| s.to_string());
+        if !delivered.status.is_some_and(|s| (200..300).contains(&s)) {
+            self.failures += 1;
+        }
+        *self.statuses.entry(status).or_default() += 1;
+        self.latencies.entry(delivered.route.path()).or_default().push(delivered.latency);
+    }
+
+    fn print(&mut self, elapsed: Duration) {
+        let rate = self.sent as f64 / elapsed.as_secs_f64().max(1e-9);
+        let statuses: Vec<String> = self.statuses.iter().map(|(s, n)| format!("{n}×{s}")).collect();
+        println!("\n{} webhooks in {:.2} s ({rate:.0}/s): {}", self.sent, elapsed.as_secs_f64(), statuses.join(", "));
+        for (route, latencies) in &mut self.latencies {
+            latencies.sort();
+            let at = |q: f64| latencies[((latencies.len() - 1) as f64 * q).round() as usize].as_secs_f64() * 1000.0;
+            println!("  {route:<30} {:>6} requests  p50 {:>7.1} ms  p99 {:>7.1} ms", latencies.len(), at(0.5), at(0.99));
+        }
+    }
+}
+
+/// The SIDs of one simulated call.
+struct Sids {
+    call: String,
+    child: String,
+    recording: String,
+}
+
+impl Sids {
+    fn new(random: &RandomState, seed: u128, n: u32) -> Self {
+        let hex = |tag: u8| format!("{:016x}{:016x}", random.hash_one((seed, n, tag)), random.hash_one((tag, n, seed)));
+        Sids { call: format!("CA{}", hex(1)), child: format!("CA{}", hex(2)), recording: format!("RE{}", hex(3)) }
+    }
+}
+
+/// The webhooks Twilio sends for one call of `args.scenario`, in its order.
+fn script(args: &Args, sids: &Sids) -> Vec<Webhook> {
+    const ACCOUNT: &str = "AC00000000000000000000000000000000";
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+    let at = |seconds: i64| {
+        time::OffsetDateTime::from_unix_timestamp(now + seconds)
+            .ok()
+            .and_then(|t| t.format(&time::format_description::well_known::Rfc2822).ok())
+            .unwrap_or_default()
+    };
+    let (from, to) = (args.from.clone(), args.to.clone());
+    let leg = |sid: &str, status: &str| {
+        vec![
+            ("AccountSid", ACCOUNT.to_owned()),
+            ("ApiVersion", "2010-04-01".to_owned()),
+            ("CallSid", sid.to_owned()),
+            ("CallStatus", status.to_owned()),
+        ]
+    };
+    let webhook = |route: Route, params: Vec<(&'static str, String)>| Webhook { call_sid: sids.call.clone(), route, params };
+    let parent_status = |seq: u32, status: &str, seconds: i64, duration: Option<u32>| {
+        let mut p = leg(&sids.call, status);
+        p.extend([
+            ("Direction", "inbound".into()),
+            ("From", from.clone()),
+            ("To", to.clone()),
+            ("SequenceNumber", seq.to_string()),
+            ("Timestamp", at(seconds)),
+        ]);
+        p.extend(duration.map(|d| ("CallDuration", d.to_string())));
+        webhook(Route::Status, p)
+    };
+    let child_status = |seq: u32, status: &str, seconds: i64, duration: Option<u32>| {
+        let mut p = leg(&sids.child, status);
+        p.extend([
+            ("Direction", "outbound-dial".into()),
+            ("From", from.clone()),
+            ("To", "+14155550100".into()),
+            ("ParentCallSid", sids.call.clone()),
+            ("SequenceNumber", seq.to_string()),
+            ("Timestamp", at(seconds)),
+        ]);
+        p.extend(duration.map(|d| ("CallDuration", d.to_string())));
+        webhook(Route::Status, p)
+    };
+    let dial = |status: &str, talk: Option<u32>| {
+        let mut p = leg(&sids.call, "in-progress");
+        p.extend([
+            ("Direction", "inbound".into()),
+            ("From", from.clone()),
+            ("To", to.clone()),
+            ("DialCallSid", sids.child.clone()),
+            ("DialCallStatus", status.into()),
+        ]);
+        p.extend(talk.map(|t| ("DialCallDuration", t.to_string())));
+        webhook(Route::DialResult, p)
+    };
+    let recording = |source: &str, seconds: u32| {
+        webhook(
+            Route::Recording,
+            vec![
+                ("AccountSid", ACCOUNT.into()),
+                ("CallSid", sids.call.clone()),
+                ("RecordingSid", sids.recording.clone()),
+                ("RecordingUrl", format!("https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT}/Recordings/{}", sids.recording)),
+                ("RecordingStatus", "completed".into()),
+                ("RecordingDuration", seconds.to_string()),
+                ("RecordingChannels", if source == "DialVerb" { "2" } else { "1" }.into()),
+                ("RecordingSource", source.into()),
+            ],
+        )
+    };
+    let mut answer = leg(&sids.call, "ringing");
+    answer.extend([("Direction", "inbound".into()), ("From", from.clone()), ("To", to.clone()), ("CallerName", "Simulated Caller".into())]);
+    let mut calls = vec![webhook(Route::Answer, answer), child_status(0, "initiated", 1, None), child_status(1, "ringing", 1, None)];
+    match args.scenario {
+        Scenario::Answered | Scenario::Short => {
+            let talk = if args.scenario == Scenario::Answered { 45 } else { 12 };
+            calls.extend([
+                child_status(2, "in-progress", 6, None),
+                child_status(3, "completed", 6 + i64::from(talk), Some(talk)),
+                dial("completed", Some(talk)),
+                parent_status(0, "completed", 7 + i64::from(talk), Some(7 + talk)),
+                recording("DialVerb", talk),
+            ]);
+        }
+        Scenario::NoAnswer => {
+            calls.extend([child_status(2, "no-answer", 21, None), dial("no-answer", None), parent_status(0, "completed", 30, Some(30))])
+        }
+        Scenario::Voicemail => calls.extend([
+            child_status(2, "no-answer", 21, None),
+            dial("no-answer", None),
+            recording("RecordVerb", 20),
+            parent_status(0, "completed", 50, Some(50)),
+        ]),
+        Scenario::Busy => calls.extend([child_status(2, "busy", 2, None), dial("busy", None), parent_status(0, "completed", 3, Some(3))]),
+    }
+    calls
+}
+
+/// Fisher-Yates with std's randomly keyed hasher as the source.
+fn shuffle<T>(items: &mut [T], random: &RandomState, salt: impl std::hash::Hash + Copy) {
+    for i in (1..items.len()).rev() {
+        let j = (random.hash_one((salt, i)) % (i as u64 + 1)) as usize;
+        items.swap(i, j);
+    }
+}
+
+fn form_encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'*' => (b as char).to_string(),
+            b' ' => "+".to_owned(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

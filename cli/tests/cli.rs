@@ -1,0 +1,279 @@
+//! The `calltrack` binary as users run it: help for every command, signature
+//! verification against Twilio's vectors, clear one-line errors, and the
+//! end-to-end path serve + simulate + calls show on DynamoDB Local.
+
+use serde::Deserialize;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+fn calltrack(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_calltrack")).args(args).env_remove("TWILIO_AUTH_TOKEN").output().expect("calltrack runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn every_command_has_help() {
+    let commands: &[&[&str]] = &[
+        &[],
+        &["serve"],
+        &["tables"],
+        &["tables", "create"],
+        &["numbers"],
+        &["numbers", "add"],
+        &["numbers", "list"],
+        &["numbers", "remove"],
+        &["calls"],
+        &["calls", "list"],
+        &["calls", "show"],
+        &["simulate"],
+        &["signature"],
+        &["signature", "sign"],
+        &["signature", "verify"],
+    ];
+    for command in commands {
+        let output = calltrack(&[*command, &["--help"]].concat());
+        assert!(output.status.success(), "{command:?}: {}", text(&output.stderr));
+        assert!(text(&output.stdout).contains("Usage: calltrack"), "{command:?}");
+    }
+}
+
+#[derive(Deserialize)]
+struct Vector {
+    name: String,
+    auth_token: String,
+    method: String,
+    content_type: String,
+    url: String,
+    form_body: Option<String>,
+    body: Option<String>,
+    signature: String,
+    #[serde(default)]
+    headers: std::collections::HashMap<String, String>,
+    expected_valid: bool,
+}
+
+#[test]
+fn signature_verify_agrees_with_every_official_vector() {
+    let vectors: Vec<Vector> =
+        include_str!("../../shared/tests/data/signature-vectors.jsonl").lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(vectors.len(), 43);
+    for v in &vectors {
+        let mut args =
+            vec!["signature", "verify", "--auth-token", &v.auth_token, "--url", &v.url, "--signature", &v.signature, "--method", &v.method];
+        match v.content_type.as_str() {
+            "form" => args.extend(["--form-body", v.form_body.as_deref().unwrap_or_default()]),
+            "json" => args.extend(["--json-body", v.body.as_deref().unwrap_or_default()]),
+            _ => {}
+        }
+        if let Some(settings) = v.headers.get("X-Twilio-Webhooks-Signature-Settings") {
+            args.extend(["--settings", settings]);
+        }
+        let output = calltrack(&args);
+        let stdout = text(&output.stdout);
+        if v.expected_valid {
+            assert_eq!((output.status.code(), stdout.as_str()), (Some(0), "valid\n"), "{}", v.name);
+        } else {
+            assert_eq!(output.status.code(), Some(1), "{}", v.name);
+            assert!(stdout.starts_with("invalid: "), "{}: {stdout}", v.name);
+        }
+    }
+}
+
+#[test]
+fn sign_then_verify_and_usage_errors() {
+    let url = "https://calls.example.com/api/twilio/voice/status";
+    let signed = calltrack(&["signature", "sign", "--auth-token", "t0k3n", "--url", url, "--form-body", "CallSid=CA1&To=%2B1"]);
+    let signature = text(&signed.stdout).trim().to_owned();
+    assert_eq!(signature.len(), 28);
+    let verify = |body: &str| {
+        calltrack(&["signature", "verify", "--auth-token", "t0k3n", "--url", url, "--signature", &signature, "--form-body", body])
+    };
+    assert_eq!(text(&verify("CallSid=CA1&To=%2B1").stdout), "valid\n");
+    let tampered = verify("CallSid=CA2&To=%2B1");
+    assert_eq!((tampered.status.code(), text(&tampered.stdout)), (Some(1), "invalid: signature does not match\n".to_owned()));
+    // Usage errors exit 2.
+    assert_eq!(calltrack(&["signature", "verify", "--url", url]).status.code(), Some(2));
+    assert_eq!(
+        calltrack(&["signature", "verify", "--auth-token", "t", "--url", url, "--signature", "x", "--method", "PUT"]).status.code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn unreachable_dynamodb_is_one_line_naming_the_endpoint() {
+    let output = calltrack(&["numbers", "list", "--endpoint-url", "http://127.0.0.1:9"]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = text(&output.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.starts_with("error: DynamoDB at http://127.0.0.1:9: "), "{stderr}");
+}
+
+#[test]
+fn bad_input_is_an_error_not_a_panic() {
+    for args in [
+        &[
+            "numbers",
+            "add",
+            "555-0123",
+            "--tenant",
+            "t",
+            "--user",
+            "u",
+            "--forward-to",
+            "+14155550123",
+            "--endpoint-url",
+            "http://127.0.0.1:9",
+        ][..],
+        &["numbers", "add", "+18005551212", "--tenant", "t", "--user", "u", "--forward-to", "nope", "--endpoint-url", "http://127.0.0.1:9"],
+        &["calls", "show", "not-a-sid", "--endpoint-url", "http://127.0.0.1:9"],
+        &["calls", "list", "--since", "yesterday"],
+        &["simulate", "--base-url", "http://127.0.0.1:9", "--auth-token", "t", "--to", "12345"],
+    ] {
+        let output = calltrack(args);
+        let stderr = text(&output.stderr);
+        assert!(matches!(output.status.code(), Some(1 | 2)), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(stderr.starts_with("error"), "{args:?}: {stderr}");
+    }
+}
+
+/// Tables of this test's own on the DynamoDB Local that `make test` runs.
+fn storage_args() -> Vec<String> {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let endpoint = std::env::var("AWS_ENDPOINT_URL_DYNAMODB").expect("run with `make test`, which starts DynamoDB Local");
+    let prefix = format!("cli-{}-{}-", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed));
+    [
+        "--endpoint-url",
+        &endpoint,
+        "--calls-table",
+        &format!("{prefix}calls"),
+        "--events-table",
+        &format!("{prefix}events"),
+        "--numbers-table",
+        &format!("{prefix}numbers"),
+    ]
+    .map(str::to_owned)
+    .to_vec()
+}
+
+fn run_ok(args: &[&str], storage: &[String]) -> String {
+    let mut all: Vec<&str> = args.to_vec();
+    all.extend(storage.iter().map(String::as_str));
+    let output = calltrack(&all);
+    assert!(output.status.success(), "{all:?}: {}{}", text(&output.stdout), text(&output.stderr));
+    text(&output.stdout)
+}
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `calltrack serve` on a free port; returns it and its base URL.
+fn serve(storage: &[String]) -> (Server, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_calltrack"))
+        .args(["serve", "--port", "0", "--auth-token", "test-auth-token-not-a-secret"])
+        .args(storage)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    let url = first.split_whitespace().find(|w| w.starts_with("http://")).expect("serve prints its URL").to_owned();
+    // Keep reading what it prints, as a terminal would.
+    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+    (Server(child), url)
+}
+
+#[test]
+fn serve_simulate_and_show_every_scenario_shuffled_and_duplicated() {
+    let storage = storage_args();
+    run_ok(&["tables", "create"], &storage);
+    run_ok(
+        &["numbers", "add", "+18005551212", "--tenant", "acme", "--user", "jane", "--forward-to", "+14155550123", "--source", "Google Ads"],
+        &storage,
+    );
+    let (_server, url) = serve(&storage);
+
+    // scenario, qualified, reason, voicemail, recorded
+    let scenarios = [
+        ("answered", true, "qualified: talked 45 s", false, true),
+        ("short", false, "too short: 12 s < 30 s", false, true),
+        ("no-answer", false, "not answered: no-answer", false, false),
+        ("voicemail", false, "not answered: no-answer", true, true),
+        ("busy", false, "not answered: busy", false, false),
+    ];
+    for (scenario, qualified, reason, voicemail, recorded) in scenarios {
+        let before: Vec<serde_json::Value> = serde_json::from_str(&run_ok(&["calls", "list", "--json"], &storage)).unwrap();
+        let summary = run_ok(
+            &[
+                "simulate",
+                "--base-url",
+                &url,
+                "--auth-token",
+                "test-auth-token-not-a-secret",
+                "--to",
+                "+18005551212",
+                "--scenario",
+                scenario,
+                "--shuffle",
+                "--duplicates",
+                "2",
+                "--calls",
+                "2",
+                "--concurrency",
+                "2",
+                "--quiet",
+            ],
+            &[],
+        );
+        assert!(summary.contains(" webhooks in "), "{summary}");
+        let after: Vec<serde_json::Value> = serde_json::from_str(&run_ok(&["calls", "list", "--json"], &storage)).unwrap();
+        assert_eq!(after.len(), before.len() + 2, "{scenario}: two new calls");
+        let new: Vec<&serde_json::Value> = after.iter().filter(|c| !before.iter().any(|b| b["callSid"] == c["callSid"])).collect();
+        for call in new {
+            let sid = call["callSid"].as_str().unwrap();
+            let shown: serde_json::Value = serde_json::from_str(&run_ok(&["calls", "show", sid, "--json"], &storage)).unwrap();
+            assert_eq!(shown["tenantId"], "acme", "{scenario}");
+            assert_eq!(shown["userId"], "jane");
+            assert_eq!(shown["trackingNumber"], "+18005551212");
+            assert_eq!(shown["leadSource"], "Google Ads");
+            assert_eq!(shown["fromNumber"], "+15005550006");
+            assert_eq!(shown["direction"], "inbound");
+            assert_eq!(shown["status"], "completed", "{scenario}");
+            assert_eq!(shown["attributed"], true);
+            assert_eq!(shown["qualified"], qualified, "{scenario}");
+            assert_eq!(shown["qualificationReason"], reason, "{scenario}");
+            assert_eq!(shown["voicemail"], voicemail, "{scenario}");
+            assert_eq!(shown["recordingSid"].is_string(), recorded, "{scenario}");
+            for field in ["answered", "startedAt", "durationSeconds", "talkSeconds", "recordingUrl"] {
+                assert!(shown.get(field).is_some(), "{scenario}: {field}");
+            }
+            let events = shown["events"].as_array().unwrap();
+            let expected_events = match scenario {
+                "answered" | "short" => 8,
+                "voicemail" => 7,
+                _ => 6,
+            };
+            assert_eq!(events.len(), expected_events, "{scenario}: one event per distinct callback, duplicates dropped");
+            for event in events {
+                for field in ["kind", "status", "sequenceNumber", "receivedAt"] {
+                    assert!(event.get(field).is_some(), "{scenario}: event {field}");
+                }
+            }
+        }
+    }
+    let table = run_ok(&["calls", "list", "--tenant", "acme", "--qualified"], &storage);
+    assert_eq!(table.lines().count(), 1 + 2, "a header and the two answered calls:\n{table}");
+}
