@@ -184,19 +184,24 @@ impl DynamoStore {
     /// Every call, newest first, unattributed ones included: for operators'
     /// tools on small (local) tables, as it reads the whole table.
     pub async fn all_calls(&self) -> Result<Vec<Call>, Error> {
+        let mut calls: Vec<Call> = self.scan_all(&self.tables.calls).await?;
+        calls.sort_by_key(|c| std::cmp::Reverse(c.started_at));
+        Ok(calls)
+    }
+
+    /// Every item of `table`, page after page.
+    async fn scan_all<T: serde::de::DeserializeOwned>(&self, table: &str) -> Result<Vec<T>, Error> {
         let items: Vec<Item> = self
             .client
             .scan()
-            .table_name(&self.tables.calls)
+            .table_name(table)
             .into_paginator()
             .items()
             .send()
             .collect::<Result<_, _>>()
             .await
             .map_err(|e| storage(DisplayErrorContext(e)))?;
-        let mut calls = items.into_iter().map(from_item::<Call>).collect::<Result<Vec<_>, _>>()?;
-        calls.sort_by_key(|c| std::cmp::Reverse(c.started_at));
-        Ok(calls)
+        items.into_iter().map(from_item).collect()
     }
 
     /// Whole calls for keys found in an index, in the keys' order.
@@ -280,17 +285,7 @@ impl Store for DynamoStore {
     }
 
     async fn tracking_numbers(&self) -> Result<Vec<TrackingNumber>, Error> {
-        let items: Vec<Item> = self
-            .client
-            .scan()
-            .table_name(&self.tables.numbers)
-            .into_paginator()
-            .items()
-            .send()
-            .collect::<Result<_, _>>()
-            .await
-            .map_err(|e| storage(DisplayErrorContext(e)))?;
-        let mut numbers = items.into_iter().map(from_item::<TrackingNumber>).collect::<Result<Vec<_>, _>>()?;
+        let mut numbers: Vec<TrackingNumber> = self.scan_all(&self.tables.numbers).await?;
         numbers.sort_by(|a, b| a.phone_number.cmp(&b.phone_number));
         Ok(numbers)
     }
