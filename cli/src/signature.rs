@@ -80,7 +80,7 @@ pub fn run(command: Command) -> Result<(), Failure> {
                 (None, None) => (None, ""),
             };
             let mut keys = Keyring::default().with_token(&args.auth_token);
-            if let Some(id) = args.settings.as_deref().and_then(|s| s.split(',').find_map(|item| item.trim().strip_prefix("key="))) {
+            if let Some(id) = args.settings.as_deref().and_then(|s| signature::setting(s, "key")) {
                 keys = keys.with_shared_key(id, &args.auth_token);
             }
             let raw = RawRequest {

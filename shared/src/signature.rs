@@ -208,8 +208,8 @@ fn algorithm(settings: Option<&str>) -> Result<Algorithm, Error> {
     }
 }
 
-/// One `name=value` item of the comma-separated settings header.
-fn setting<'a>(settings: &'a str, name: &str) -> Option<&'a str> {
+/// One `name=value` item of the comma-separated settings header, e.g. its `key`.
+pub fn setting<'a>(settings: &'a str, name: &str) -> Option<&'a str> {
     settings.split(',').filter_map(|item| item.trim().split_once('=')).find(|(k, _)| *k == name).map(|(_, v)| v)
 }
 

@@ -115,13 +115,8 @@ async fn hanging_endpoint() -> String {
 }
 
 fn store_at(endpoint: &str) -> DynamoStore {
-    let config = aws_sdk_dynamodb::Config::builder()
-        .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
-        .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("local", "local", None, None, "tests"))
-        .endpoint_url(endpoint)
-        .build();
-    DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(config), TableNames::with_prefix("unreachable-"), Duration::from_secs(86_400))
+    let client = aws_sdk_dynamodb::Client::from_conf(common::config(endpoint).build());
+    DynamoStore::new(client, TableNames::with_prefix("unreachable-"), Duration::from_secs(86_400))
 }
 
 #[tokio::test]

@@ -371,13 +371,9 @@ async fn write_capacity_of_a_full_lifecycle() {
 
 #[tokio::test]
 async fn unreachable_storage_is_a_503_that_names_the_failure() {
-    use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region, retry::RetryConfig, timeout::TimeoutConfig};
+    use aws_sdk_dynamodb::config::{retry::RetryConfig, timeout::TimeoutConfig};
     // Nothing listens on port 9 of loopback.
-    let config = aws_sdk_dynamodb::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("local", "local", None, None, "tests"))
-        .endpoint_url("http://127.0.0.1:9")
+    let config = common::config("http://127.0.0.1:9")
         .retry_config(RetryConfig::disabled())
         .timeout_config(TimeoutConfig::builder().connect_timeout(std::time::Duration::from_millis(500)).build())
         .build();

@@ -25,13 +25,16 @@ pub const T0: i64 = 1_893_603_600_000;
 pub fn client() -> Client {
     let endpoint = std::env::var("AWS_ENDPOINT_URL_DYNAMODB")
         .expect("these tests run against DynamoDB Local: run them with `make test` (or scripts/with-dynamodb-local cargo test)");
-    let config = aws_sdk_dynamodb::Config::builder()
+    Client::from_conf(config(&endpoint).build())
+}
+
+/// Client settings for a DynamoDB at `endpoint`, with local credentials.
+pub fn config(endpoint: &str) -> aws_sdk_dynamodb::config::Builder {
+    aws_sdk_dynamodb::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new("local", "local", None, None, "tests"))
         .endpoint_url(endpoint)
-        .build();
-    Client::from_conf(config)
 }
 
 /// Table names no other test uses, so tests run in parallel.
