@@ -1,15 +1,18 @@
 //! A Lambda's init, run once per cold start: settings from the environment, a
 //! DynamoDB client with timeouts well inside Twilio's 15 s (and its connection
-//! warmed), and the auth tokens from SSM Parameter Store.
+//! warmed), and the auth tokens from SSM Parameter Store. Then [`run`] serves
+//! API Gateway events until the runtime stops the process.
 
-use crate::app::{App, Config};
+use crate::apigw;
+use crate::app::{App, Config, Route};
 use crate::error::Error;
 use crate::fields::Field;
 use crate::signature::Keyring;
 use crate::store::{DynamoStore, TableNames};
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig, retry::RetryConfig};
-use lambda_http::tracing;
+use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequest;
+use lambda_http::{LambdaEvent, service_fn, tracing};
 use std::time::Duration;
 
 /// Builds the app a function serves. Fails (and so fails the cold start,
@@ -33,6 +36,14 @@ pub async fn init(function: &'static str) -> Result<App<DynamoStore>, Error> {
     warm(&dynamodb, &tables.calls).await;
     let store = DynamoStore::new(dynamodb, tables, event_retention()?);
     Ok(App::new(store, keys, config, function))
+}
+
+/// Serves the function's `routes` on the Lambda runtime, one API Gateway event at a time.
+pub async fn run(app: &App<DynamoStore>, routes: &'static [Route]) -> Result<(), lambda_http::Error> {
+    let handler = service_fn(move |event: LambdaEvent<ApiGatewayV2httpRequest>| async move {
+        Ok::<_, lambda_http::Error>(apigw::handle_event(app, routes, event.payload).await)
+    });
+    lambda_http::lambda_runtime::run(handler).await
 }
 
 /// `CALLS_TABLE`, `CALL_EVENTS_TABLE`, `TRACKING_NUMBERS_TABLE`; locally

@@ -2,6 +2,7 @@
 //! Twilio, turn its parameters into typed facts, decide whether a call is a
 //! qualified lead, answer with TwiML, and store calls.
 
+pub mod apigw;
 pub mod app;
 pub mod call;
 pub mod crm;

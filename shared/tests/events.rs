@@ -1,16 +1,16 @@
-//! Every sample event in `events/`, run through `lambda_http`'s own request
-//! conversion and the real handlers, against DynamoDB Local: the status code,
-//! the TwiML (parsed) and what was stored.
+//! Every sample event in `events/`, run as the functions run it (the raw API
+//! Gateway event through `apigw::handle_event` and the real handlers), against
+//! DynamoDB Local: the status code, the TwiML (parsed) and what was stored.
 
 mod common;
 
-use calltrack_shared::app::{App, Config, Route};
+use calltrack_shared::app::{App, Config};
 use calltrack_shared::call::Call;
 use calltrack_shared::fields::{CallSid, DialCallStatus, Field, PhoneNumber};
 use calltrack_shared::store::{CallDetail, DynamoStore, Scope, Store};
 use calltrack_shared::tracking_number::TrackingNumber;
 use calltrack_shared::{Keyring, fields::CallStatus};
-use lambda_http::Body;
+use common::Answer;
 
 const TEST_TOKEN: &str = "test-auth-token-not-a-secret";
 const LOCAL: &str = "http://127.0.0.1:3000";
@@ -38,31 +38,8 @@ async fn app() -> App<DynamoStore> {
     App::new(store, Keyring::default().with_token(TEST_TOKEN), config, "test")
 }
 
-/// The routes of the function that serves `path`.
-fn function_of(path: &str) -> &'static [Route] {
-    [Route::ANSWER_FUNCTION, Route::STATUS_FUNCTION, Route::RECORDING_FUNCTION]
-        .into_iter()
-        .find(|routes| routes.iter().any(|r| r.path() == path))
-        .unwrap_or_else(|| panic!("no function serves {path}"))
-}
-
-struct Answer {
-    status: u16,
-    content_type: Option<String>,
-    body: String,
-}
-
 async fn run(app: &App<DynamoStore>, event: &str) -> Answer {
-    let request = lambda_http::request::from_str(event).expect("an API Gateway v2 event");
-    let path = request.uri().path().to_owned();
-    let response = app.handle(function_of(&path), &request).await;
-    let body = match response.body() {
-        Body::Text(text) => text.clone(),
-        Body::Empty => String::new(),
-        other => String::from_utf8(other.to_vec()).unwrap(),
-    };
-    let content_type = response.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned());
-    Answer { status: response.status().as_u16(), content_type, body }
+    common::invoke(app, event).await
 }
 
 /// The TwiML's elements as `name [attr=value ...] text`, one per line.

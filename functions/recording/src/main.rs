@@ -2,12 +2,10 @@
 //! The routes' handlers are in `shared/src/routes/`.
 
 use calltrack_shared::app::Route;
-use lambda_http::{Error, service_fn};
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
+async fn main() -> Result<(), lambda_http::Error> {
     lambda_http::tracing::init_default_subscriber();
     let app = calltrack_shared::lambda::init("recording").await?;
-    let app = &app;
-    lambda_http::run(service_fn(move |request| async move { Ok::<_, Error>(app.handle(Route::RECORDING_FUNCTION, &request).await) })).await
+    calltrack_shared::lambda::run(&app, Route::RECORDING_FUNCTION).await
 }

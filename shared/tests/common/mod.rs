@@ -5,11 +5,15 @@
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use calltrack_shared::Params;
+use calltrack_shared::apigw;
+use calltrack_shared::app::{App, Route};
 use calltrack_shared::call::CallUpdate;
 use calltrack_shared::fields::PhoneNumber;
 use calltrack_shared::store::{DynamoStore, TableNames, schema};
 use calltrack_shared::tracking_number::TrackingNumber;
 use calltrack_shared::voice::{CallWebhook, DialWebhook, RecordingWebhook};
+use lambda_http::Body;
+use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequest;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
@@ -206,4 +210,33 @@ impl Lifecycle {
             self.recording("DialVerb", talk_s, 3 + ring + talk),
         ]
     }
+}
+
+/// The routes of the function that serves `path`; none for a path no function serves.
+pub fn function_of(path: &str) -> &'static [Route] {
+    [Route::ANSWER_FUNCTION, Route::STATUS_FUNCTION, Route::RECORDING_FUNCTION]
+        .into_iter()
+        .find(|routes| routes.iter().any(|r| path.ends_with(r.path())))
+        .unwrap_or(&[])
+}
+
+/// A function's answer to an event.
+pub struct Answer {
+    pub status: u16,
+    pub content_type: Option<String>,
+    pub body: String,
+}
+
+/// Runs an API Gateway HTTP API event (JSON) as the function serving its path does.
+pub async fn invoke(app: &App<DynamoStore>, event: &str) -> Answer {
+    let event: ApiGatewayV2httpRequest = serde_json::from_str(event).expect("an API Gateway v2 event");
+    let routes = function_of(event.raw_path.as_deref().unwrap_or_default());
+    let response = apigw::handle_event(app, routes, event).await;
+    let body = match response.body {
+        Some(Body::Text(text)) => text,
+        Some(Body::Binary(bytes)) => String::from_utf8(bytes).unwrap(),
+        _ => String::new(),
+    };
+    let content_type = response.headers.get("content-type").map(|v| v.to_str().unwrap().to_owned());
+    Answer { status: response.status_code as u16, content_type, body }
 }
