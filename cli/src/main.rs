@@ -7,6 +7,7 @@ mod serve;
 mod signature;
 mod simulate;
 mod storage;
+mod verify;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;

@@ -1,9 +1,11 @@
 //! `calltrack simulate`: plays, signed, the webhooks Twilio sends for realistic
 //! calls (answer, parent and child status callbacks, dial-result, recording),
-//! in Twilio's order or shuffled, with duplicates, many calls at once. The
-//! post-deploy smoke test and the load generator.
+//! in Twilio's order or shuffled, with duplicates, many calls at once, and
+//! redelivers what failed as Twilio does. With `--verify` it then reads every
+//! call back from storage and checks it against what was sent. The post-deploy
+//! smoke test and the load generator.
 
-use crate::Failure;
+use crate::{Failure, storage, verify};
 use calltrack_shared::Params;
 use calltrack_shared::app::Route;
 use calltrack_shared::fields::PhoneNumber;
@@ -44,6 +46,16 @@ pub struct Args {
     /// How many calls at once
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1024))]
     concurrency: u32,
+    /// Redeliver a webhook that got a 5xx or no answer up to this many times,
+    /// waiting 0.5 s, 1 s, 2 s, then 4 s between tries (Twilio's `#rc=` override)
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=100))]
+    retries: u32,
+    /// Afterwards, read every call from DynamoDB (the storage options below) and
+    /// check it against what was sent; fails on any lost or wrong call
+    #[arg(long)]
+    verify: bool,
+    #[command(flatten)]
+    storage: storage::Storage,
     /// Print only the summary
     #[arg(long)]
     quiet: bool,
@@ -62,6 +74,20 @@ pub enum Scenario {
     Voicemail,
     /// The business's line is busy
     Busy,
+    /// Each of the above in turn, call after call
+    Mixed,
+}
+
+impl Scenario {
+    const EACH: [Scenario; 5] = [Scenario::Answered, Scenario::Short, Scenario::NoAnswer, Scenario::Voicemail, Scenario::Busy];
+
+    /// The scenario of the `n`th call.
+    fn of_call(self, n: u32) -> Scenario {
+        match self {
+            Scenario::Mixed => Scenario::EACH[n as usize % Scenario::EACH.len()],
+            one => one,
+        }
+    }
 }
 
 /// One webhook to deliver.
@@ -84,9 +110,13 @@ pub async fn run(args: Args) -> Result<(), Failure> {
     let started = Instant::now();
 
     let mut tasks = Vec::new();
+    let mut sent = Vec::new();
     for n in 0..args.calls {
         let sids = Sids::new(&random, seed, n);
-        let mut webhooks = script(&args, &sids);
+        let scenario = args.scenario.of_call(n);
+        let mut webhooks = script(&args, scenario, &sids);
+        let callbacks = webhooks.iter().filter(|w| matches!(w.route, Route::Status | Route::Recording)).count();
+        sent.push(verify::Sent { call_sid: sids.call.clone(), scenario, callbacks, recording_sid: sids.recording.clone() });
         webhooks = webhooks.into_iter().flat_map(|w| std::iter::repeat_n(w, args.duplicates as usize)).collect();
         if args.shuffle {
             shuffle(&mut webhooks, &random, (seed, n));
@@ -111,14 +141,20 @@ pub async fn run(args: Args) -> Result<(), Failure> {
     if summary.failures > 0 {
         return Err(Failure::from(format!("{} of {} webhooks failed", summary.failures, summary.sent)));
     }
+    if args.verify {
+        verify::run(&args.storage, &args.to, &args.from, &sent, args.concurrency).await?;
+    }
     Ok(())
 }
 
 /// One delivery's outcome.
 struct Delivered {
     route: Route,
+    /// The last try's status; `None` when it got no answer.
     status: Option<u16>,
+    /// The last try's latency.
     latency: Duration,
+    attempts: u32,
 }
 
 async fn deliver(client: &reqwest::Client, base: &str, args: &Args, webhook: &Webhook) -> Delivered {
@@ -130,23 +166,33 @@ async fn deliver(client: &reqwest::Client, base: &str, args: &Args, webhook: &We
     let params: Params = webhook.params.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let signature = signature::sign(&args.auth_token, Algorithm::HmacSha1, &signed_url, Payload::Form(&params));
     let body: Vec<String> = webhook.params.iter().map(|(k, v)| format!("{k}={}", form_encode(v))).collect();
-    let started = Instant::now();
-    let sent = client
-        .post(&url)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header(SIGNATURE_HEADER, signature)
-        .header("i-twilio-idempotency-token", format!("{}-{}", webhook.call_sid, webhook.route.path()))
-        .body(body.join("&"))
-        .send()
-        .await;
-    let latency = started.elapsed();
-    let (status, answer) = match sent {
-        Ok(response) => {
-            let status = response.status().as_u16();
-            let text = response.text().await.unwrap_or_default();
-            (Some(status), summarise(&text))
+    let body = body.join("&");
+    let mut attempts = 0;
+    let (status, answer, latency) = loop {
+        attempts += 1;
+        let started = Instant::now();
+        let sent = client
+            .post(&url)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header(SIGNATURE_HEADER, &signature)
+            .header("i-twilio-idempotency-token", format!("{}-{}", webhook.call_sid, webhook.route.path()))
+            .body(body.clone())
+            .send()
+            .await;
+        let latency = started.elapsed();
+        let (status, answer) = match sent {
+            Ok(response) => {
+                let status = response.status().as_u16();
+                let text = response.text().await.unwrap_or_default();
+                (Some(status), summarise(&text))
+            }
+            Err(err) => (None, err.to_string()),
+        };
+        let failed = status.is_none_or(|s| s >= 500);
+        if !failed || attempts > args.retries {
+            break (status, answer, latency);
         }
-        Err(err) => (None, err.to_string()),
+        tokio::time::sleep(Duration::from_millis(500 << (attempts - 1).min(3))).await;
     };
     if !args.quiet {
         let shown = status.map_or("ERR".to_owned(), |s| s.to_string());
@@ -157,14 +203,15 @@ async fn deliver(client: &reqwest::Client, base: &str, args: &Args, webhook: &We
             .map_or("", |(_, v)| v.as_str());
         let leg = if webhook.params.iter().any(|(k, _)| *k == "ParentCallSid") { " (child)" } else { "" };
         println!(
-            "{} {:<30} {:<22} {shown} {:>6.1} ms  {answer}",
+            "{} {:<30} {:<22} {shown} {:>6.1} ms  {answer}{}",
             webhook.call_sid,
             webhook.route.path(),
             format!("{what}{leg}"),
-            latency.as_secs_f64() * 1000.0
+            latency.as_secs_f64() * 1000.0,
+            if attempts > 1 { format!(" (try {attempts})") } else { String::new() }
         );
     }
-    Delivered { route: webhook.route, status, latency }
+    Delivered { route: webhook.route, status, latency, attempts }
 }
 
 /// A TwiML answer in a few words: its verbs.
@@ -177,6 +224,7 @@ fn summarise(body: &str) -> String {
 struct Summary {
     sent: usize,
     failures: usize,
+    redelivered: usize,
     statuses: BTreeMap<String, usize>,
     latencies: BTreeMap<&'static str, Vec<Duration>>,
 }
@@ -184,6 +232,7 @@ struct Summary {
 impl Summary {
     fn add(&mut self, delivered: Delivered) {
         self.sent += 1;
+        self.redelivered += delivered.attempts as usize - 1;
         let status = delivered.status.map_or("error".to_owned(), |s| s.to_string());
         if !delivered.status.is_some_and(|s| (200..300).contains(&s)) {
             self.failures += 1;
@@ -195,7 +244,8 @@ impl Summary {
     fn print(&mut self, elapsed: Duration) {
         let rate = self.sent as f64 / elapsed.as_secs_f64().max(1e-9);
         let statuses: Vec<String> = self.statuses.iter().map(|(s, n)| format!("{n}×{s}")).collect();
-        println!("\n{} webhooks in {:.2} s ({rate:.0}/s): {}", self.sent, elapsed.as_secs_f64(), statuses.join(", "));
+        let redelivered = if self.redelivered > 0 { format!(", after {} redeliveries", self.redelivered) } else { String::new() };
+        println!("\n{} webhooks in {:.2} s ({rate:.0}/s): {}{redelivered}", self.sent, elapsed.as_secs_f64(), statuses.join(", "));
         for (route, latencies) in &mut self.latencies {
             latencies.sort();
             let at = |q: f64| latencies[((latencies.len() - 1) as f64 * q).round() as usize].as_secs_f64() * 1000.0;
@@ -203,6 +253,9 @@ impl Summary {
         }
     }
 }
+
+/// The caller's name, as Twilio's caller ID lookup gives it.
+pub const CALLER_NAME: &str = "Simulated Caller";
 
 /// The SIDs of one simulated call.
 struct Sids {
@@ -218,8 +271,8 @@ impl Sids {
     }
 }
 
-/// The webhooks Twilio sends for one call of `args.scenario`, in its order.
-fn script(args: &Args, sids: &Sids) -> Vec<Webhook> {
+/// The webhooks Twilio sends for one call of `scenario`, in its order.
+fn script(args: &Args, scenario: Scenario, sids: &Sids) -> Vec<Webhook> {
     const ACCOUNT: &str = "AC00000000000000000000000000000000";
     let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
     let at = |seconds: i64| {
@@ -244,6 +297,7 @@ fn script(args: &Args, sids: &Sids) -> Vec<Webhook> {
             ("Direction", "inbound".into()),
             ("From", from.clone()),
             ("To", to.clone()),
+            ("CallerName", CALLER_NAME.into()),
             ("SequenceNumber", seq.to_string()),
             ("Timestamp", at(seconds)),
         ]);
@@ -291,11 +345,11 @@ fn script(args: &Args, sids: &Sids) -> Vec<Webhook> {
         )
     };
     let mut answer = leg(&sids.call, "ringing");
-    answer.extend([("Direction", "inbound".into()), ("From", from.clone()), ("To", to.clone()), ("CallerName", "Simulated Caller".into())]);
+    answer.extend([("Direction", "inbound".into()), ("From", from.clone()), ("To", to.clone()), ("CallerName", CALLER_NAME.into())]);
     let mut calls = vec![webhook(Route::Answer, answer), child_status(0, "initiated", 1, None), child_status(1, "ringing", 1, None)];
-    match args.scenario {
+    match scenario {
         Scenario::Answered | Scenario::Short => {
-            let talk = if args.scenario == Scenario::Answered { 45 } else { 12 };
+            let talk = if scenario == Scenario::Answered { 45 } else { 12 };
             calls.extend([
                 child_status(2, "in-progress", 6, None),
                 child_status(3, "completed", 6 + i64::from(talk), Some(talk)),
@@ -314,6 +368,7 @@ fn script(args: &Args, sids: &Sids) -> Vec<Webhook> {
             parent_status(0, "completed", 50, Some(50)),
         ]),
         Scenario::Busy => calls.extend([child_status(2, "busy", 2, None), dial("busy", None), parent_status(0, "completed", 3, Some(3))]),
+        Scenario::Mixed => unreachable!("a call plays one scenario"),
     }
     calls
 }

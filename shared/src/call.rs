@@ -245,6 +245,16 @@ impl Call {
         self
     }
 
+    /// The tracking number's owner and settings, as they are when the call comes in.
+    fn with_owner(mut self, number: &TrackingNumber) -> Self {
+        self.tenant_id = Some(number.tenant_id.clone());
+        self.user_id = Some(number.user_id.clone());
+        self.lead_source = number.lead_source.clone();
+        self.min_talk_seconds = number.min_talk_seconds;
+        self.tracking_number = Some(number.phone_number.clone());
+        self
+    }
+
     fn with_leg(mut self, hook: &CallWebhook) -> Self {
         self.from_number = Some(hook.from_number.clone());
         self.to_number = Some(hook.to_number.clone());
@@ -302,6 +312,8 @@ pub enum EventKind {
     Dial,
     /// A recording status callback.
     Recording,
+    /// The owner, filled in from the tracking number after the answer could not be stored.
+    Owner,
 }
 
 impl CallEvent {
@@ -340,14 +352,18 @@ impl CallUpdate {
     pub fn answer(hook: &CallWebhook, number: Option<&TrackingNumber>, forwarded: bool, received_at: i64) -> Self {
         let mut call = Call::new(hook.call_sid, received_at).with_leg(hook);
         if let Some(number) = number {
-            call.tenant_id = Some(number.tenant_id.clone());
-            call.user_id = Some(number.user_id.clone());
-            call.lead_source = number.lead_source.clone();
-            call.min_talk_seconds = number.min_talk_seconds;
-            call.tracking_number = Some(number.phone_number.clone());
+            call = call.with_owner(number);
         }
         call.forwarded = forwarded;
         let event = CallEvent::new(hook.call_sid, "answer".into(), EventKind::Answer, hook.status.as_str(), received_at, &hook.params);
+        CallUpdate { call: call.derive(), event }
+    }
+
+    /// The owner of a call stored without one because storage failed when it
+    /// came in: what the answer would have recorded from the tracking number.
+    pub fn owner(call_sid: CallSid, number: &TrackingNumber, received_at: i64) -> Self {
+        let call = Call::new(call_sid, received_at).with_owner(number);
+        let event = CallEvent::new(call_sid, "owner".into(), EventKind::Owner, "attributed", received_at, &Params::default());
         CallUpdate { call: call.derive(), event }
     }
 
@@ -359,7 +375,11 @@ impl CallUpdate {
         let (call, event_key) = match hook.parent_call_sid {
             Some(parent) => {
                 let mut call = Call::new(parent, received_at);
+                // Only our `<Dial>` makes child legs, and its final status is the
+                // Dial's outcome: known even when the dial-result could not be stored.
+                call.forwarded = true;
                 call.dial_call_sid = Some(hook.call_sid);
+                call.dial_status = DialCallStatus::of_child(hook.status);
                 call.child_talk_seconds = hook.duration_seconds.filter(|_| hook.status == CallStatus::Completed);
                 (call, format!("status#{}#{seq}#{}", hook.call_sid, hook.status))
             }

@@ -204,6 +204,18 @@ impl DialCallStatus {
     pub fn connected(self) -> bool {
         matches!(self, DialCallStatus::Completed | DialCallStatus::Answered)
     }
+
+    /// How a `<Dial>` ended, told by its child leg's final status; `None` while it goes on.
+    pub fn of_child(status: CallStatus) -> Option<Self> {
+        match status {
+            CallStatus::Completed => Some(DialCallStatus::Completed),
+            CallStatus::Busy => Some(DialCallStatus::Busy),
+            CallStatus::NoAnswer => Some(DialCallStatus::NoAnswer),
+            CallStatus::Failed => Some(DialCallStatus::Failed),
+            CallStatus::Canceled => Some(DialCallStatus::Canceled),
+            CallStatus::Queued | CallStatus::Initiated | CallStatus::Ringing | CallStatus::InProgress => None,
+        }
+    }
 }
 
 twilio_enum!(

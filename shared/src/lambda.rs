@@ -19,23 +19,29 @@ use std::time::Duration;
 /// loudly) when a setting is wrong or no auth token can be read.
 pub async fn init(function: &'static str) -> Result<App<DynamoStore>, Error> {
     let config = Config::from_env()?;
-    let aws = aws_config::defaults(BehaviorVersion::latest())
-        .timeout_config(
-            TimeoutConfig::builder()
-                .connect_timeout(Duration::from_secs(1))
-                .operation_attempt_timeout(Duration::from_secs(2))
-                .operation_timeout(Duration::from_secs(5))
-                .build(),
-        )
-        .retry_config(RetryConfig::standard().with_max_attempts(2))
-        .load()
-        .await;
+    let aws = aws_config::defaults(BehaviorVersion::latest()).timeout_config(timeouts()).retry_config(retries()).load().await;
     let keys = auth_tokens(&aws).await?;
     let tables = table_names();
     let dynamodb = aws_sdk_dynamodb::Client::new(&aws);
     warm(&dynamodb, &tables.calls).await;
     let store = DynamoStore::new(dynamodb, tables, event_retention()?);
     Ok(App::new(store, keys, config, function))
+}
+
+/// How long an AWS call may take: well inside Twilio's 15 s, so that a
+/// storage call that hangs ends in a 503 (and a redelivery) rather than in
+/// Twilio giving up. At most 5 s in all: 1 s to connect, 2 s per attempt.
+pub fn timeouts() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(1))
+        .operation_attempt_timeout(Duration::from_secs(2))
+        .operation_timeout(Duration::from_secs(5))
+        .build()
+}
+
+/// One retry: Twilio redelivers what still fails.
+pub fn retries() -> RetryConfig {
+    RetryConfig::standard().with_max_attempts(2)
 }
 
 /// Serves the function's `routes` on the Lambda runtime, one API Gateway event at a time.

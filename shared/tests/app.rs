@@ -6,6 +6,7 @@ mod common;
 use calltrack_shared::Keyring;
 use calltrack_shared::app::{App, Config, Route};
 use calltrack_shared::fields::PhoneNumber;
+use calltrack_shared::lambda;
 use calltrack_shared::signature::{self, Algorithm, Payload};
 use calltrack_shared::store::{DynamoStore, Store};
 use calltrack_shared::{Params, store::TableNames};
@@ -42,6 +43,7 @@ fn event_with_query(method: &str, route: &str, query: &str, content_type: &str, 
 }
 
 const INCOMING: &str = "AccountSid=AC0123456789abcdef0123456789abcdef&CallSid=CA0123456789abcdef0123456789abcdef&CallStatus=ringing&Direction=inbound&From=%2B12125550199&To=%2B18005551212";
+const COMPLETED: &str = "AccountSid=AC0123456789abcdef0123456789abcdef&CallSid=CA0123456789abcdef0123456789abcdef&CallStatus=completed&CallDuration=52&Direction=inbound&From=%2B12125550199&To=%2B18005551212";
 
 fn app_with(store: DynamoStore, config: Config) -> App<DynamoStore> {
     App::new(store, Keyring::default().with_token(TOKEN), Config { public_base_url: Some(BASE.into()), ..config }, "test")
@@ -114,8 +116,10 @@ async fn hanging_endpoint() -> String {
     format!("http://{address}")
 }
 
+/// A store at `endpoint` with the functions' own timeouts and retries.
 fn store_at(endpoint: &str) -> DynamoStore {
-    let client = aws_sdk_dynamodb::Client::from_conf(common::config(endpoint).build());
+    let config = common::config(endpoint).timeout_config(lambda::timeouts()).retry_config(lambda::retries()).build();
+    let client = aws_sdk_dynamodb::Client::from_conf(config);
     DynamoStore::new(client, TableNames::with_prefix("unreachable-"), Duration::from_secs(86_400))
 }
 
@@ -133,6 +137,21 @@ async fn when_storage_hangs_the_caller_is_still_forwarded_within_two_seconds() {
     let number = doc.descendants().find(|n| n.has_tag_name("Number")).expect("forwarded");
     assert_eq!(number.text(), Some("+14155550999"), "to the fallback number");
     assert!(took < Duration::from_secs(2), "answered in {took:?}");
+}
+
+#[tokio::test]
+async fn when_storage_hangs_a_status_callback_is_cut_off_by_the_timeouts_and_answers_503() {
+    let app = app_with(store_at(&hanging_endpoint().await), Config::default());
+    let started = Instant::now();
+    let (status, body, _) = send(
+        &app,
+        Route::STATUS_FUNCTION,
+        &event("POST", "/api/twilio/voice/status", "application/x-www-form-urlencoded", COMPLETED, true),
+    )
+    .await;
+    let took = started.elapsed();
+    assert_eq!((status, body.as_str()), (503, "storage unavailable; retry later\n"), "so that Twilio delivers it again");
+    assert!(took >= Duration::from_secs(2) && took < Duration::from_millis(5500), "cut off after {took:?}: 2 attempts of 2 s, 5 s in all");
 }
 
 #[tokio::test]

@@ -7,13 +7,39 @@ use crate::app::{App, Handled};
 use crate::call::CallUpdate;
 use crate::crm::CrmLinks;
 use crate::error::Error;
-use crate::store::Store;
+use crate::store::{Recorded, Scope, Store};
 use crate::voice::CallWebhook;
 use crate::webhook::Webhook;
 
 pub async fn handle<S: Store>(app: &App<S>, hook: Webhook, now: i64) -> Result<Handled, Error> {
     let crm = CrmLinks::from_url(&hook.url)?;
     let call = CallWebhook::parse(hook.params)?;
-    let recorded = app.store.record(&CallUpdate::status(&call, now).with_crm(&crm)).await;
+    let mut recorded = app.store.record(&CallUpdate::status(&call, now).with_crm(&crm)).await;
+    if let Ok(done) = &recorded
+        && call.parent_call_sid.is_none()
+    {
+        recorded = claim_owner(app, &call, done, now).await;
+    }
     Ok(stored_or_unavailable(recorded, call.call_sid))
+}
+
+/// When storage was down as a call came in, the answer route forwarded it but
+/// could not store its owner. The parent leg's status callbacks carry the
+/// tracking number, so the owner is filled in from them: a read of the number
+/// and one more write, for such calls only. A redelivered callback checks
+/// again, so a failure here is repaired like any other: 503, and Twilio
+/// delivers the callback again.
+async fn claim_owner<S: Store>(app: &App<S>, hook: &CallWebhook, recorded: &Recorded, now: i64) -> Result<Recorded, Error> {
+    let Some(number) = &hook.tracking_number else { return Ok(recorded.clone()) };
+    let unowned = match recorded {
+        Recorded::Applied { call, .. } => !call.attributed,
+        Recorded::Duplicate => app.store.call(&Scope::Operator, &hook.call_sid).await?.is_some_and(|detail| !detail.call.attributed),
+    };
+    if !unowned {
+        return Ok(recorded.clone());
+    }
+    match app.store.tracking_number(number).await? {
+        Some(owner) => app.store.record(&CallUpdate::owner(hook.call_sid, &owner, now)).await,
+        None => Ok(recorded.clone()),
+    }
 }
