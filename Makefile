@@ -5,7 +5,7 @@
 
 CARGO ?= cargo
 
-.PHONY: demo test lint unit bench bench-node events
+.PHONY: demo test lint unit bench bench-node load cold-start fuzz events
 
 ## The product on this machine: DynamoDB Local, the tables, a demo number, the
 ## webhooks on http://127.0.0.1:3000 (PORT=...), three simulated calls. Ctrl-C stops it.
@@ -14,7 +14,8 @@ demo:
 	scripts/with-dynamodb-local scripts/demo
 
 ## Every test: formatting, lints, unit, integration (on DynamoDB Local), property
-## and doc tests, and each criterion benchmark run once as a smoke test.
+## and doc tests, the bad-input corpus, a 200-call load test and the storage-outage
+## test, and each criterion benchmark run once as a smoke test.
 test: lint unit
 
 lint:
@@ -33,6 +34,18 @@ bench:
 ## twilio-node's querystring.parse + validateRequest on the same input, for the ratio.
 bench-node:
 	cd shared/benches/twilio-node && npm ci --no-audit --no-fund --silent && node compare.js
+
+## The load test at full size on release builds: 2000 calls, 32 at once (BENCHMARKS.md).
+load:
+	LOAD_CALLS=$${LOAD_CALLS:-2000} scripts/with-dynamodb-local $(CARGO) test --release --locked -p calltrack --test load -- --nocapture
+
+## Cold start and peak memory of the release functions against a local Runtime API.
+cold-start:
+	scripts/with-dynamodb-local scripts/cold-start
+
+## Each fuzz target for FUZZ_SECONDS (60) seconds; needs the nightly toolchain.
+fuzz:
+	scripts/fuzz
 
 ## Signs the sample events in events/ again after one was edited.
 events:
