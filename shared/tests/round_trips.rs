@@ -1,0 +1,69 @@
+//! DynamoDB round trips per webhook, counted at the SDK as requests go out,
+//! through the functions' own path (sample events, `apigw::handle_event`):
+//! the answer route makes one with a warm configuration cache, and every
+//! callback one conditional write.
+
+mod common;
+
+use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
+use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_sdk_dynamodb::error::BoxError;
+use calltrack_shared::Keyring;
+use calltrack_shared::app::{App, Config};
+use calltrack_shared::store::{DynamoStore, Store, schema};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+/// Counts the requests a client sends, retries included.
+#[derive(Debug, Clone, Default)]
+struct Requests(Arc<AtomicUsize>);
+
+impl Intercept for Requests {
+    fn name(&self) -> &'static str {
+        "Requests"
+    }
+
+    fn read_before_transmit(
+        &self,
+        _: &BeforeTransmitInterceptorContextRef<'_>,
+        _: &RuntimeComponents,
+        _: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn one_round_trip_per_webhook_and_two_for_a_cold_answer() {
+    let requests = Requests::default();
+    let endpoint = std::env::var("AWS_ENDPOINT_URL_DYNAMODB").expect("run with `make test`");
+    let client = aws_sdk_dynamodb::Client::from_conf(common::config(&endpoint).interceptor(requests.clone()).build());
+    let tables = common::unique_tables();
+    schema::create_tables(&client, &tables).await.unwrap();
+    let store = DynamoStore::new(client, tables, Duration::from_secs(86_400));
+    store.put_tracking_number(&common::number("tenant-demo", "user-1", None)).await.unwrap();
+    let config = Config { public_base_url: Some("http://127.0.0.1:3000".into()), ..Config::default() };
+    let app = App::new(store, Keyring::default().with_token("test-auth-token-not-a-secret"), config, "test");
+
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../events");
+    let mut counted = Vec::new();
+    for (event, status, round_trips) in [
+        ("answer-known-number", 200, 2), // the number's configuration read, then the call written
+        ("answer-crm-outbound", 200, 1), // another call to the same number: its configuration is cached
+        ("status-child-ringing", 204, 1),
+        ("status-child-completed", 204, 1),
+        ("dial-result-answered", 200, 1),
+        ("status-parent-completed", 204, 1),
+        ("recording-completed", 204, 1),
+        ("recording-completed", 204, 1), // a redelivery: the same one write, refused by its condition
+    ] {
+        requests.0.store(0, Ordering::SeqCst);
+        let answer = common::invoke(&app, &std::fs::read_to_string(format!("{dir}/{event}.json")).unwrap()).await;
+        let sent = requests.0.load(Ordering::SeqCst);
+        counted.push(format!("{event:<26} {sent} round trip(s)"));
+        assert_eq!((answer.status, sent), (status, round_trips), "{event}: {}", answer.body);
+    }
+    println!("{}", counted.join("\n"));
+}
