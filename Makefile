@@ -31,8 +31,10 @@ unit:
 bench:
 	$(CARGO) bench --workspace --locked
 
-## twilio-node's querystring.parse + validateRequest on the same input, for the ratio.
+## Our decode + verify, then twilio-node's querystring.parse + validateRequest on the
+## same input, one after the other, and the ratio.
 bench-node:
+	$(CARGO) bench --locked -p calltrack-shared --bench parse_verify -- parse_verify/decode_and_verify
 	cd shared/benches/twilio-node && npm ci --no-audit --no-fund --silent && node compare.js
 
 ## The load test at full size on release builds: 2000 calls, 32 at once (BENCHMARKS.md).
