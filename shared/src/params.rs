@@ -80,6 +80,14 @@ impl Params {
                 .unwrap_or_default();
             Error::MalformedBody(format!("parameter {field:?} is not valid UTF-8"))
         })?;
+        // Valid as a whole is not enough: `%D9&%AA` is `٪` split in two. Each key
+        // and value must be UTF-8 on its own, or slicing it would panic.
+        let boundary = |at: usize| text.is_char_boundary(at);
+        if let Some((key, _)) = pairs.iter().find(|(k, v)| !(boundary(k.start) && boundary(k.end) && boundary(v.start) && boundary(v.end)))
+        {
+            let field = String::from_utf8_lossy(&text.as_bytes()[key.clone()]).into_owned();
+            return Err(Error::MalformedBody(format!("parameter {field:?} is not valid UTF-8")));
+        }
         Ok(Params { text, pairs })
     }
 

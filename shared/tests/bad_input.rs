@@ -306,6 +306,12 @@ fn corpus() -> Vec<Case> {
     ));
     cases.push(case("invalid UTF-8, percent-encoded", Request::appended(Route::Status, b"&CallerName=%FF%FE"), 400, "malformed body"));
     cases.push(case("invalid UTF-8, raw bytes", Request::appended(Route::Answer, b"&CallerName=\xC3\x28"), 400, "malformed body"));
+    cases.push(case(
+        "a character split across two parameters (found by fuzzing)",
+        Request::appended(Route::Status, b"&%D9&%AA"),
+        400,
+        "malformed body",
+    ));
     cases.push(case("huge body (1 MB)", Request::appended(Route::Status, &[b'a'; 1 << 20]), 413, "body too large"));
     cases.push(case(
         "body just over 64 KB",
