@@ -1,7 +1,7 @@
 //! DynamoDB round trips per webhook, counted at the SDK as requests go out,
 //! through the functions' own path (sample events, `apigw::handle_event`):
-//! the answer route makes one with a warm configuration cache, and every
-//! callback one conditional write.
+//! one conditional write per webhook when the function wrote the call last,
+//! two when another function did; one more for a cold number cache.
 
 mod common;
 
@@ -66,4 +66,51 @@ async fn one_round_trip_per_webhook_and_two_for_a_cold_answer() {
         assert_eq!((answer.status, sent), (status, round_trips), "{event}: {}", answer.body);
     }
     println!("{}", counted.join("\n"));
+}
+
+/// The same lifecycle as deployed: three functions, each its own store (and
+/// memory of the versions it wrote). A callback that follows another
+/// function's write finds the call at a version it does not know: its
+/// conditional write fails, returns the call, and the merge is written again.
+#[tokio::test]
+async fn a_lifecycle_across_the_three_functions() {
+    let requests = Requests::default();
+    let endpoint = std::env::var("AWS_ENDPOINT_URL_DYNAMODB").expect("run with `make test`");
+    let client = aws_sdk_dynamodb::Client::from_conf(common::config(&endpoint).interceptor(requests.clone()).build());
+    let tables = common::unique_tables();
+    schema::create_tables(&client, &tables).await.unwrap();
+    let function = |name| {
+        let store = DynamoStore::new(client.clone(), tables.clone(), Duration::from_secs(86_400));
+        let config = Config { public_base_url: Some("http://127.0.0.1:3000".into()), ..Config::default() };
+        App::new(store, Keyring::default().with_token("test-auth-token-not-a-secret"), config, name)
+    };
+    let (answer, status, recording) = (function("answer"), function("status"), function("recording"));
+    answer.store.put_tracking_number(&common::number("tenant-demo", "user-1", None)).await.unwrap();
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../events");
+    let read = |event: &str| std::fs::read_to_string(format!("{dir}/{event}.json")).unwrap();
+    // A warm answer function: an earlier call to the same number cached its configuration.
+    common::invoke(&answer, &read("answer-crm-outbound")).await;
+
+    let mut counted = Vec::new();
+    let mut total = 0;
+    for (app, event, round_trips) in [
+        (&answer, "answer-known-number", 1),
+        (&status, "status-child-initiated", 2), // the answer function wrote last
+        (&status, "status-child-ringing", 1),
+        (&status, "status-child-in-progress", 1),
+        (&status, "status-child-completed", 1),
+        (&answer, "dial-result-answered", 2), // the status function wrote last
+        (&status, "status-parent-completed", 2),
+        (&recording, "recording-completed", 2),
+    ] {
+        requests.0.store(0, Ordering::SeqCst);
+        let answered = common::invoke(app, &read(event)).await;
+        let sent = requests.0.load(Ordering::SeqCst);
+        total += sent;
+        counted.push(format!("{:<9} {event:<26} {sent} round trip(s)", app.function));
+        assert_eq!(sent, round_trips, "{event}: {}", answered.body);
+    }
+    counted.push(format!("{:<36} {total} round trips for 8 webhooks", "whole lifecycle"));
+    println!("{}", counted.join("\n"));
+    assert_eq!(total, 12);
 }
