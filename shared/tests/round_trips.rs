@@ -35,17 +35,28 @@ impl Intercept for Requests {
     }
 }
 
-#[tokio::test]
-async fn one_round_trip_per_webhook_and_two_for_a_cold_answer() {
+/// Fresh tables, and a function on them (`function(name)`, each with a store of its own)
+/// whose DynamoDB requests are counted.
+async fn counted() -> (Requests, impl Fn(&'static str) -> App<DynamoStore>) {
     let requests = Requests::default();
     let endpoint = std::env::var("AWS_ENDPOINT_URL_DYNAMODB").expect("run with `make test`");
     let client = aws_sdk_dynamodb::Client::from_conf(common::config(&endpoint).interceptor(requests.clone()).build());
     let tables = common::unique_tables();
     schema::create_tables(&client, &tables).await.unwrap();
-    let store = DynamoStore::new(client, tables, Duration::from_secs(86_400));
+    let store = DynamoStore::new(client.clone(), tables.clone(), Duration::from_secs(86_400));
     store.put_tracking_number(&common::number("tenant-demo", "user-1", None)).await.unwrap();
-    let config = Config { public_base_url: Some("http://127.0.0.1:3000".into()), ..Config::default() };
-    let app = App::new(store, Keyring::default().with_token("test-auth-token-not-a-secret"), config, "test");
+    let function = move |name| {
+        let store = DynamoStore::new(client.clone(), tables.clone(), Duration::from_secs(86_400));
+        let config = Config { public_base_url: Some("http://127.0.0.1:3000".into()), ..Config::default() };
+        App::new(store, Keyring::default().with_token("test-auth-token-not-a-secret"), config, name)
+    };
+    (requests, function)
+}
+
+#[tokio::test]
+async fn one_round_trip_per_webhook_and_two_for_a_cold_answer() {
+    let (requests, function) = counted().await;
+    let app = function("test");
 
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../events");
     let mut counted = Vec::new();
@@ -74,18 +85,8 @@ async fn one_round_trip_per_webhook_and_two_for_a_cold_answer() {
 /// conditional write fails, returns the call, and the merge is written again.
 #[tokio::test]
 async fn a_lifecycle_across_the_three_functions() {
-    let requests = Requests::default();
-    let endpoint = std::env::var("AWS_ENDPOINT_URL_DYNAMODB").expect("run with `make test`");
-    let client = aws_sdk_dynamodb::Client::from_conf(common::config(&endpoint).interceptor(requests.clone()).build());
-    let tables = common::unique_tables();
-    schema::create_tables(&client, &tables).await.unwrap();
-    let function = |name| {
-        let store = DynamoStore::new(client.clone(), tables.clone(), Duration::from_secs(86_400));
-        let config = Config { public_base_url: Some("http://127.0.0.1:3000".into()), ..Config::default() };
-        App::new(store, Keyring::default().with_token("test-auth-token-not-a-secret"), config, name)
-    };
+    let (requests, function) = counted().await;
     let (answer, status, recording) = (function("answer"), function("status"), function("recording"));
-    answer.store.put_tracking_number(&common::number("tenant-demo", "user-1", None)).await.unwrap();
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../events");
     let read = |event: &str| std::fs::read_to_string(format!("{dir}/{event}.json")).unwrap();
     // A warm answer function: an earlier call to the same number cached its configuration.
