@@ -11,6 +11,9 @@
 //! Run: `make bench` (or `cargo bench -p calltrack-shared --bench webhook`).
 
 use calltrack_shared::Keyring;
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 use calltrack_shared::apigw;
 use calltrack_shared::app::{App, Config, Route};
 use calltrack_shared::call::{Call, CallUpdate};
@@ -60,20 +63,13 @@ impl Store for NoIo {
 }
 
 fn app() -> App<NoIo> {
-    let number = TrackingNumber {
-        phone_number: PhoneNumber::e164("To", "+18005551212").unwrap(),
-        tenant_id: "tenant-demo".into(),
-        user_id: "user-1".into(),
-        lead_source: Some("Google Ads".into()),
-        forward_to: PhoneNumber::e164("forwardTo", "+14155550123").unwrap(),
-        record: true,
-        voicemail: true,
-        whisper: Some("Call from Google Ads".into()),
-        min_talk_seconds: None,
-        active: true,
-    };
     let config = Config { public_base_url: Some("http://127.0.0.1:3000".into()), ..Config::default() };
-    App::new(NoIo(number), Keyring::default().with_token("test-auth-token-not-a-secret"), config, "bench")
+    App::new(
+        NoIo(common::number("tenant-demo", "user-1", None)),
+        Keyring::default().with_token("test-auth-token-not-a-secret"),
+        config,
+        "bench",
+    )
 }
 
 /// One invocation, as the runtime hands it over and takes the answer back.

@@ -6,9 +6,8 @@ mod common;
 
 use calltrack_shared::app::{App, Config};
 use calltrack_shared::call::Call;
-use calltrack_shared::fields::{CallSid, DialCallStatus, Field, PhoneNumber};
+use calltrack_shared::fields::{CallSid, DialCallStatus, Field};
 use calltrack_shared::store::{CallDetail, DynamoStore, Scope, Store};
-use calltrack_shared::tracking_number::TrackingNumber;
 use calltrack_shared::{Keyring, fields::CallStatus};
 use common::Answer;
 
@@ -16,24 +15,9 @@ const TEST_TOKEN: &str = "test-auth-token-not-a-secret";
 const LOCAL: &str = "http://127.0.0.1:3000";
 const PARENT: &str = "CA7c1e3f0a9b2d4c6e8f0a1b2c3d4e5f60";
 
-fn demo_number() -> TrackingNumber {
-    TrackingNumber {
-        phone_number: PhoneNumber::e164("To", "+18005551212").unwrap(),
-        tenant_id: "tenant-demo".into(),
-        user_id: "user-1".into(),
-        lead_source: Some("Google Ads".into()),
-        forward_to: PhoneNumber::e164("forwardTo", "+14155550123").unwrap(),
-        record: true,
-        voicemail: true,
-        whisper: Some("Call from Google Ads".into()),
-        min_talk_seconds: None,
-        active: true,
-    }
-}
-
 async fn app() -> App<DynamoStore> {
     let store = common::store().await;
-    store.put_tracking_number(&demo_number()).await.unwrap();
+    store.put_tracking_number(&common::number("tenant-demo", "user-1", None)).await.unwrap();
     let config = Config { public_base_url: Some(LOCAL.into()), ..Config::default() };
     App::new(store, Keyring::default().with_token(TEST_TOKEN), config, "test")
 }
