@@ -34,8 +34,8 @@ bench:
 ## Our decode + verify, then twilio-node's querystring.parse + validateRequest on the
 ## same input, one after the other, and the ratio.
 bench-node:
-	$(CARGO) bench --locked -p calltrack-shared --bench parse_verify -- parse_verify/decode_and_verify
-	cd shared/benches/twilio-node && npm ci --no-audit --no-fund --silent && node compare.js
+	$(CARGO) bench --locked -p calltrack-twilio --bench parse_verify -- parse_verify/decode_and_verify
+	cd shared/twilio/benches/twilio-node && npm ci --no-audit --no-fund --silent && node compare.js
 
 ## The load test at full size on release builds: 2000 calls, 32 at once (BENCHMARKS.md).
 load:
@@ -51,4 +51,4 @@ fuzz:
 
 ## Signs the sample events in events/ again after one was edited.
 events:
-	$(CARGO) run --quiet -p calltrack-shared --example sign_events
+	$(CARGO) run --quiet -p calltrack-service --example sign_events

@@ -1,11 +1,10 @@
-//! `calltrack calls list|show`: the stored calls, as a table or as JSON
-//! (camelCase, the seeds' field names).
+//! `calltrack calls list|show`: the stored calls as their readers see them
+//! (`CallSummary`, `CallView`), as a table or as their stable camelCase JSON.
 
 use crate::{Failure, storage};
-use calltrack_shared::call::{Call, CallEvent};
-use calltrack_shared::fields::{CallSid, Field};
-use calltrack_shared::store::{CallQuery, Scope, Store};
-use serde_json::{Value, json};
+use calltrack_core::ports::ReadCalls;
+use calltrack_core::view::{CallQuery, CallSummary, Scope, TenantId};
+use calltrack_twilio::fields::{CallSid, Field, PhoneNumber};
 
 #[derive(clap::Subcommand)]
 pub enum Command {
@@ -24,11 +23,11 @@ pub enum Command {
 
 #[derive(clap::Args)]
 pub struct ListArgs {
-    /// Only this tenant's calls (without it: every call, unattributed ones included)
+    /// The tenant whose calls to list (calls to unknown numbers have none: see them with `calls show`)
     #[arg(long)]
-    tenant: Option<String>,
-    /// Only this user's calls (needs --tenant)
-    #[arg(long, requires = "tenant")]
+    tenant: String,
+    /// Only this user's calls
+    #[arg(long)]
     user: Option<String>,
     /// Only qualified calls
     #[arg(long)]
@@ -48,26 +47,19 @@ pub async fn run(command: Command) -> Result<(), Failure> {
         Command::List(args) => list(args).await,
         Command::Show { call_sid, json, storage } => {
             let sid = CallSid::parse("CALLSID", &call_sid)?;
-            let detail = storage.store().await.call(&Scope::Operator, &sid).await.map_err(|e| storage.failure(e))?;
-            let Some(detail) = detail else { return Err(Failure::from(format!("no call {call_sid}"))) };
-            let mut out = call_json(&detail.call);
-            out["events"] = detail.events.iter().map(event_json).collect();
+            let view = storage.store().await?.call(&Scope::Operator, &sid).await.map_err(|e| storage.failure(e))?;
+            let Some(view) = view else { return Err(Failure::from(format!("no call {call_sid}"))) };
             if json {
-                println!("{}", serde_json::to_string_pretty(&out).expect("json"));
-            } else {
-                print_table(std::slice::from_ref(&detail.call));
-                println!("\n{:<20} {:<10} {:<12} {:>4}  KEY", "HAPPENED (UTC)", "KIND", "STATUS", "SEQ");
-                for e in &detail.events {
-                    let seq = e.sequence_number.map_or("-".to_owned(), |n| n.to_string());
-                    println!(
-                        "{:<20} {:<10} {:<12} {:>4}  {}",
-                        time_of(e.happened_at()),
-                        kind(e),
-                        e.status.as_deref().unwrap_or("-"),
-                        seq,
-                        e.event_key
-                    );
-                }
+                println!("{}", serde_json::to_string_pretty(&view).expect("a call serialises"));
+                return Ok(());
+            }
+            print_table(std::slice::from_ref(&view.summary));
+            println!("\n{:<20} {:<10} {:<12} {:>4}  KEY", "HAPPENED (UTC)", "KIND", "STATUS", "SEQ");
+            for e in &view.events {
+                let seq = e.sequence_number.map_or("-".to_owned(), |n| n.to_string());
+                let kind = serde_json::to_value(e.kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+                let status = e.status.as_deref().unwrap_or("-");
+                println!("{:<20} {kind:<10} {status:<12} {seq:>4}  {}", time_of(e.happened_at()), e.event_key);
             }
             Ok(())
         }
@@ -75,85 +67,37 @@ pub async fn run(command: Command) -> Result<(), Failure> {
 }
 
 async fn list(args: ListArgs) -> Result<(), Failure> {
-    let store = args.storage.store().await;
-    let mut calls = match &args.tenant {
-        Some(tenant) => {
-            let mut query = CallQuery {
-                tenant_id: tenant.clone(),
-                user_id: args.user.clone(),
-                since: args.since,
-                qualified_only: args.qualified,
-                ..CallQuery::default()
-            };
-            let mut calls = Vec::new();
-            loop {
-                let page = store.calls(&query).await.map_err(|e| args.storage.failure(e))?;
-                calls.extend(page.calls);
-                match page.next_cursor {
-                    Some(cursor) => query.cursor = Some(cursor),
-                    None => break calls,
-                }
-            }
-        }
-        None => store.all_calls().await.map_err(|e| args.storage.failure(e))?,
+    let store = args.storage.store().await?;
+    let mut query = CallQuery {
+        user_id: args.user.clone(),
+        since: args.since,
+        qualified_only: args.qualified,
+        ..CallQuery::tenant(TenantId::parse("--tenant", &args.tenant)?)
     };
-    calls.retain(|c| (!args.qualified || c.qualified) && args.since.is_none_or(|since| c.started_at >= since));
+    let mut calls = Vec::new();
+    loop {
+        let page = store.calls(&query).await.map_err(|e| args.storage.failure(e))?;
+        calls.extend(page.items);
+        match page.next_cursor {
+            Some(cursor) => query.cursor = Some(cursor),
+            None => break,
+        }
+    }
     if args.json {
-        let list: Vec<Value> = calls.iter().map(call_json).collect();
-        println!("{}", serde_json::to_string_pretty(&list).expect("json"));
+        println!("{}", serde_json::to_string_pretty(&calls).expect("calls serialise"));
     } else {
         print_table(&calls);
     }
     Ok(())
 }
 
-/// A call as the tools show it: the stored fields, camelCase, with the
-/// recording's SID and URL alongside.
-pub fn call_json(call: &Call) -> Value {
-    let mut out = serde_json::to_value(call).expect("a call serialises");
-    out["recordingSid"] = json!(call.recording.as_ref().map(|r| r.sid.as_str()));
-    out["recordingUrl"] = json!(call.recording.as_ref().and_then(|r| r.url.clone()));
-    for field in [
-        "tenantId",
-        "userId",
-        "trackingNumber",
-        "leadSource",
-        "durationSeconds",
-        "talkSeconds",
-        "fromNumber",
-        "toNumber",
-        "direction",
-        "status",
-    ] {
-        if out.get(field).is_none() {
-            out[field] = Value::Null;
-        }
-    }
-    out
-}
-
-fn event_json(event: &CallEvent) -> Value {
-    json!({
-        "kind": event.kind,
-        "status": event.status,
-        "sequenceNumber": event.sequence_number,
-        "receivedAt": event.received_at,
-        "occurredAt": event.occurred_at,
-        "eventKey": event.event_key,
-    })
-}
-
-fn kind(event: &CallEvent) -> String {
-    serde_json::to_value(event.kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
-}
-
-fn print_table(calls: &[Call]) {
+fn print_table(calls: &[CallSummary]) {
     println!(
         "{:<20} {:<34} {:<13} {:<13} {:<12} {:<12} {:>5} {:<9} REASON",
         "STARTED (UTC)", "CALL SID", "FROM", "TRACKING", "SOURCE", "STATUS", "TALK", "QUALIFIED"
     );
     for c in calls {
-        let number = |n: &Option<calltrack_shared::fields::PhoneNumber>| n.as_ref().map_or("-".to_owned(), |n| n.to_string());
+        let number = |n: &Option<PhoneNumber>| n.as_ref().map_or("-".to_owned(), |n| n.to_string());
         println!(
             "{:<20} {:<34} {:<13} {:<13} {:<12} {:<12} {:>5} {:<9} {}",
             time_of(c.started_at),

@@ -3,6 +3,7 @@
 
 mod calls;
 mod numbers;
+mod scenario;
 mod serve;
 mod signature;
 mod simulate;
@@ -51,8 +52,8 @@ pub struct Failure {
     pub code: u8,
 }
 
-impl From<calltrack_shared::Error> for Failure {
-    fn from(err: calltrack_shared::Error) -> Self {
+impl From<calltrack_twilio::Error> for Failure {
+    fn from(err: calltrack_twilio::Error) -> Self {
         Failure { message: err.to_string(), code: 1 }
     }
 }

@@ -1,9 +1,11 @@
 //! `calltrack numbers add|list|remove`: the tracking numbers and their owners.
 
 use crate::{Failure, storage};
-use calltrack_shared::fields::PhoneNumber;
-use calltrack_shared::store::Store;
-use calltrack_shared::tracking_number::TrackingNumber;
+use calltrack_core::ports::ManageNumbers;
+use calltrack_core::qualification::DEFAULT_MIN_TALK_SECONDS;
+use calltrack_core::tracking_number::TrackingNumber;
+use calltrack_core::view::TenantId;
+use calltrack_twilio::fields::{Field, PhoneNumber};
 
 #[derive(clap::Subcommand)]
 pub enum Command {
@@ -52,7 +54,7 @@ pub struct AddArgs {
     /// Hang up when the business does not answer
     #[arg(long)]
     no_voicemail: bool,
-    /// Seconds of conversation that make a qualified lead (30 when unset)
+    /// Seconds of conversation that make a qualified lead [default: 30]
     #[arg(long)]
     min_seconds: Option<u32>,
     /// Read to the business before it is connected
@@ -67,7 +69,7 @@ pub async fn run(command: Command) -> Result<(), Failure> {
         Command::Add(args) => {
             let number = TrackingNumber {
                 phone_number: PhoneNumber::e164("number", &args.number)?,
-                tenant_id: non_empty("--tenant", args.tenant)?,
+                tenant_id: TenantId::parse("--tenant", &args.tenant)?.to_string(),
                 user_id: non_empty("--user", args.user)?,
                 lead_source: args.source,
                 forward_to: PhoneNumber::e164("--forward-to", &args.forward_to)?,
@@ -77,7 +79,7 @@ pub async fn run(command: Command) -> Result<(), Failure> {
                 min_talk_seconds: args.min_seconds,
                 active: true,
             };
-            args.storage.store().await.put_tracking_number(&number).await.map_err(|e| args.storage.failure(e))?;
+            args.storage.store().await?.put_tracking_number(&number).await.map_err(|e| args.storage.failure(e))?;
             println!(
                 "added {} for tenant {} (user {}), forwarded to {}",
                 number.phone_number, number.tenant_id, number.user_id, number.forward_to
@@ -85,7 +87,7 @@ pub async fn run(command: Command) -> Result<(), Failure> {
             Ok(())
         }
         Command::List { json, storage } => {
-            let numbers = storage.store().await.tracking_numbers().await.map_err(|e| storage.failure(e))?;
+            let numbers = storage.store().await?.tracking_numbers().await.map_err(|e| storage.failure(e))?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&numbers).expect("numbers serialise"));
                 return Ok(());
@@ -105,14 +107,14 @@ pub async fn run(command: Command) -> Result<(), Failure> {
                     n.forward_to.as_str(),
                     yes_no(n.record),
                     yes_no(n.voicemail),
-                    n.min_talk_seconds.unwrap_or(30)
+                    n.min_talk_seconds.unwrap_or(DEFAULT_MIN_TALK_SECONDS)
                 );
             }
             Ok(())
         }
         Command::Remove { number, storage } => {
             let number = PhoneNumber::e164("number", &number)?;
-            match storage.store().await.remove_tracking_number(&number).await.map_err(|e| storage.failure(e))? {
+            match storage.store().await?.remove_tracking_number(&number).await.map_err(|e| storage.failure(e))? {
                 true => println!("removed {number}"),
                 false => return Err(Failure::from(format!("{number} is not a tracking number"))),
             }

@@ -3,9 +3,9 @@
 //! without Docker; meant for ngrok and a real Twilio number.
 
 use crate::{Failure, storage};
-use calltrack_shared::Keyring;
-use calltrack_shared::app::{App, Config, Route};
-use calltrack_shared::store::DynamoStore;
+use calltrack_dynamo::DynamoStore;
+use calltrack_service::{App, Route};
+use calltrack_twilio::Keyring;
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::server::conn::http1;
@@ -34,8 +34,8 @@ pub async fn run(args: Args) -> Result<(), Failure> {
         tokio::net::TcpListener::bind(("127.0.0.1", args.port)).await.map_err(|e| Failure::from(format!("port {}: {e}", args.port)))?;
     let address = listener.local_addr().map_err(|e| Failure::from(e.to_string()))?;
     let base = args.public_base_url.clone().unwrap_or_else(|| format!("http://{address}"));
-    let config = Config { public_base_url: Some(base.trim_end_matches('/').to_owned()), ..Config::from_env()? };
-    let app = Arc::new(App::new(args.storage.store().await, Keyring::parse(&args.auth_token)?, config, "serve"));
+    let settings = calltrack_service::Settings { public_base_url: Some(base.trim_end_matches('/').to_owned()), ..args.storage.settings()? };
+    let app = Arc::new(App::new(args.storage.store().await?, Keyring::parse(&args.auth_token)?, settings, "serve"));
     println!("calltrack serving on http://{address} (signatures checked against {base}); Ctrl-C stops", address = address);
     for route in Route::ALL {
         println!("  POST {base}{}", route.path());

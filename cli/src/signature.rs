@@ -3,8 +3,8 @@
 //! error exits 2.
 
 use crate::Failure;
-use calltrack_shared::signature::{self, Algorithm, Payload};
-use calltrack_shared::{Keyring, Params, RawRequest, Webhook};
+use calltrack_twilio::signature::{self, Algorithm, Payload};
+use calltrack_twilio::{Keyring, Params, RawRequest, Webhook};
 
 #[derive(clap::Subcommand)]
 pub enum Command {

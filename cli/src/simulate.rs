@@ -2,14 +2,15 @@
 //! calls (answer, parent and child status callbacks, dial-result, recording),
 //! in Twilio's order or shuffled, with duplicates, many calls at once, and
 //! redelivers what failed as Twilio does. With `--verify` it then reads every
-//! call back from storage and checks it against what was sent. The post-deploy
-//! smoke test and the load generator.
+//! call back from storage and checks it against what its scenario expects. The
+//! post-deploy smoke test and the load generator. What each call sends and
+//! should store is `scenario`'s; this file only delivers it.
 
+use crate::scenario::{Call, Scenario, Sids, Webhook};
 use crate::{Failure, storage, verify};
-use calltrack_shared::Params;
-use calltrack_shared::app::Route;
-use calltrack_shared::fields::PhoneNumber;
-use calltrack_shared::signature::{self, Algorithm, Payload, SIGNATURE_HEADER};
+use calltrack_twilio::Params;
+use calltrack_twilio::fields::PhoneNumber;
+use calltrack_twilio::signature::{self, Algorithm, Payload, SIGNATURE_HEADER};
 use std::collections::BTreeMap;
 use std::hash::{BuildHasher, RandomState};
 use std::sync::Arc;
@@ -61,43 +62,6 @@ pub struct Args {
     quiet: bool,
 }
 
-/// How the simulated call goes.
-#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Scenario {
-    /// The business answers and talks 45 s (a qualified lead)
-    Answered,
-    /// The business answers and talks 12 s (too short)
-    Short,
-    /// Nobody answers and the caller leaves no message
-    NoAnswer,
-    /// Nobody answers and the caller leaves a 20 s voicemail
-    Voicemail,
-    /// The business's line is busy
-    Busy,
-    /// Each of the above in turn, call after call
-    Mixed,
-}
-
-impl Scenario {
-    const EACH: [Scenario; 5] = [Scenario::Answered, Scenario::Short, Scenario::NoAnswer, Scenario::Voicemail, Scenario::Busy];
-
-    /// The scenario of the `n`th call.
-    fn of_call(self, n: u32) -> Scenario {
-        match self {
-            Scenario::Mixed => Scenario::EACH[n as usize % Scenario::EACH.len()],
-            one => one,
-        }
-    }
-}
-
-/// One webhook to deliver.
-#[derive(Clone)]
-struct Webhook {
-    call_sid: String,
-    route: Route,
-    params: Vec<(&'static str, String)>,
-}
-
 pub async fn run(args: Args) -> Result<(), Failure> {
     PhoneNumber::e164("--to", &args.to)?;
     PhoneNumber::e164("--from", &args.from)?;
@@ -110,14 +74,11 @@ pub async fn run(args: Args) -> Result<(), Failure> {
     let started = Instant::now();
 
     let mut tasks = Vec::new();
-    let mut sent = Vec::new();
+    let mut expected = Vec::new();
     for n in 0..args.calls {
-        let sids = Sids::new(&random, seed, n);
-        let scenario = args.scenario.of_call(n);
-        let mut webhooks = script(&args, scenario, &sids);
-        let callbacks = webhooks.iter().filter(|w| matches!(w.route, Route::Status | Route::Recording)).count();
-        sent.push(verify::Sent { call_sid: sids.call.clone(), scenario, callbacks, recording_sid: sids.recording.clone() });
-        webhooks = webhooks.into_iter().flat_map(|w| std::iter::repeat_n(w, args.duplicates as usize)).collect();
+        let call = Call::new(args.scenario.of_call(n), Sids::new(&random, seed, n), &args.from, &args.to);
+        expected.push(call.expected);
+        let mut webhooks: Vec<Webhook> = call.webhooks.into_iter().flat_map(|w| std::iter::repeat_n(w, args.duplicates as usize)).collect();
         if args.shuffle {
             shuffle(&mut webhooks, &random, (seed, n));
         }
@@ -142,14 +103,14 @@ pub async fn run(args: Args) -> Result<(), Failure> {
         return Err(Failure::from(format!("{} of {} webhooks failed", summary.failures, summary.sent)));
     }
     if args.verify {
-        verify::run(&args.storage, &args.to, &args.from, &sent, args.concurrency).await?;
+        verify::run(&args.storage, &args.to, &args.from, &expected, args.concurrency).await?;
     }
     Ok(())
 }
 
 /// One delivery's outcome.
 struct Delivered {
-    route: Route,
+    path: &'static str,
     /// The last try's status; `None` when it got no answer.
     status: Option<u16>,
     /// The last try's latency.
@@ -211,7 +172,7 @@ async fn deliver(client: &reqwest::Client, base: &str, args: &Args, webhook: &We
             if attempts > 1 { format!(" (try {attempts})") } else { String::new() }
         );
     }
-    Delivered { route: webhook.route, status, latency, attempts }
+    Delivered { path: webhook.route.path(), status, latency, attempts }
 }
 
 /// A TwiML answer in a few words: its verbs.
@@ -238,7 +199,7 @@ impl Summary {
             self.failures += 1;
         }
         *self.statuses.entry(status).or_default() += 1;
-        self.latencies.entry(delivered.route.path()).or_default().push(delivered.latency);
+        self.latencies.entry(delivered.path).or_default().push(delivered.latency);
     }
 
     fn print(&mut self, elapsed: Duration) {
@@ -252,125 +213,6 @@ impl Summary {
             println!("  {route:<30} {:>6} requests  p50 {:>7.1} ms  p99 {:>7.1} ms", latencies.len(), at(0.5), at(0.99));
         }
     }
-}
-
-/// The caller's name, as Twilio's caller ID lookup gives it.
-pub const CALLER_NAME: &str = "Simulated Caller";
-
-/// The SIDs of one simulated call.
-struct Sids {
-    call: String,
-    child: String,
-    recording: String,
-}
-
-impl Sids {
-    fn new(random: &RandomState, seed: u128, n: u32) -> Self {
-        let hex = |tag: u8| format!("{:016x}{:016x}", random.hash_one((seed, n, tag)), random.hash_one((tag, n, seed)));
-        Sids { call: format!("CA{}", hex(1)), child: format!("CA{}", hex(2)), recording: format!("RE{}", hex(3)) }
-    }
-}
-
-/// The webhooks Twilio sends for one call of `scenario`, in its order.
-fn script(args: &Args, scenario: Scenario, sids: &Sids) -> Vec<Webhook> {
-    const ACCOUNT: &str = "AC00000000000000000000000000000000";
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
-    let at = |seconds: i64| {
-        time::OffsetDateTime::from_unix_timestamp(now + seconds)
-            .ok()
-            .and_then(|t| t.format(&time::format_description::well_known::Rfc2822).ok())
-            .unwrap_or_default()
-    };
-    let (from, to) = (args.from.clone(), args.to.clone());
-    let leg = |sid: &str, status: &str| {
-        vec![
-            ("AccountSid", ACCOUNT.to_owned()),
-            ("ApiVersion", "2010-04-01".to_owned()),
-            ("CallSid", sid.to_owned()),
-            ("CallStatus", status.to_owned()),
-        ]
-    };
-    let webhook = |route: Route, params: Vec<(&'static str, String)>| Webhook { call_sid: sids.call.clone(), route, params };
-    let parent_status = |seq: u32, status: &str, seconds: i64, duration: Option<u32>| {
-        let mut p = leg(&sids.call, status);
-        p.extend([
-            ("Direction", "inbound".into()),
-            ("From", from.clone()),
-            ("To", to.clone()),
-            ("CallerName", CALLER_NAME.into()),
-            ("SequenceNumber", seq.to_string()),
-            ("Timestamp", at(seconds)),
-        ]);
-        p.extend(duration.map(|d| ("CallDuration", d.to_string())));
-        webhook(Route::Status, p)
-    };
-    let child_status = |seq: u32, status: &str, seconds: i64, duration: Option<u32>| {
-        let mut p = leg(&sids.child, status);
-        p.extend([
-            ("Direction", "outbound-dial".into()),
-            ("From", from.clone()),
-            ("To", "+14155550100".into()),
-            ("ParentCallSid", sids.call.clone()),
-            ("SequenceNumber", seq.to_string()),
-            ("Timestamp", at(seconds)),
-        ]);
-        p.extend(duration.map(|d| ("CallDuration", d.to_string())));
-        webhook(Route::Status, p)
-    };
-    let dial = |status: &str, talk: Option<u32>| {
-        let mut p = leg(&sids.call, "in-progress");
-        p.extend([
-            ("Direction", "inbound".into()),
-            ("From", from.clone()),
-            ("To", to.clone()),
-            ("DialCallSid", sids.child.clone()),
-            ("DialCallStatus", status.into()),
-        ]);
-        p.extend(talk.map(|t| ("DialCallDuration", t.to_string())));
-        webhook(Route::DialResult, p)
-    };
-    let recording = |source: &str, seconds: u32| {
-        webhook(
-            Route::Recording,
-            vec![
-                ("AccountSid", ACCOUNT.into()),
-                ("CallSid", sids.call.clone()),
-                ("RecordingSid", sids.recording.clone()),
-                ("RecordingUrl", format!("https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT}/Recordings/{}", sids.recording)),
-                ("RecordingStatus", "completed".into()),
-                ("RecordingDuration", seconds.to_string()),
-                ("RecordingChannels", if source == "DialVerb" { "2" } else { "1" }.into()),
-                ("RecordingSource", source.into()),
-            ],
-        )
-    };
-    let mut answer = leg(&sids.call, "ringing");
-    answer.extend([("Direction", "inbound".into()), ("From", from.clone()), ("To", to.clone()), ("CallerName", CALLER_NAME.into())]);
-    let mut calls = vec![webhook(Route::Answer, answer), child_status(0, "initiated", 1, None), child_status(1, "ringing", 1, None)];
-    match scenario {
-        Scenario::Answered | Scenario::Short => {
-            let talk = if scenario == Scenario::Answered { 45 } else { 12 };
-            calls.extend([
-                child_status(2, "in-progress", 6, None),
-                child_status(3, "completed", 6 + i64::from(talk), Some(talk)),
-                dial("completed", Some(talk)),
-                parent_status(0, "completed", 7 + i64::from(talk), Some(7 + talk)),
-                recording("DialVerb", talk),
-            ]);
-        }
-        Scenario::NoAnswer => {
-            calls.extend([child_status(2, "no-answer", 21, None), dial("no-answer", None), parent_status(0, "completed", 30, Some(30))])
-        }
-        Scenario::Voicemail => calls.extend([
-            child_status(2, "no-answer", 21, None),
-            dial("no-answer", None),
-            recording("RecordVerb", 20),
-            parent_status(0, "completed", 50, Some(50)),
-        ]),
-        Scenario::Busy => calls.extend([child_status(2, "busy", 2, None), dial("busy", None), parent_status(0, "completed", 3, Some(3))]),
-        Scenario::Mixed => unreachable!("a call plays one scenario"),
-    }
-    calls
 }
 
 /// Fisher-Yates with std's randomly keyed hasher as the source.

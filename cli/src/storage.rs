@@ -1,9 +1,11 @@
-//! Where the tools find DynamoDB: flags, else the environment the functions use.
+//! Where the tools find DynamoDB: the functions' own settings (`Settings`,
+//! from the environment), with what the flags below override.
 
 use crate::Failure;
-use aws_config::BehaviorVersion;
-use aws_config::timeout::TimeoutConfig;
-use calltrack_shared::store::{DynamoStore, TableNames, schema};
+use calltrack_core::ports::StorageError;
+use calltrack_dynamo::{DynamoStore, TableNames, tables};
+use calltrack_service::Settings;
+use calltrack_service::aws::sdk_config;
 use std::time::Duration;
 
 #[derive(clap::Args, Clone, Debug)]
@@ -11,57 +13,71 @@ pub struct Storage {
     /// DynamoDB endpoint, e.g. http://127.0.0.1:8000 for DynamoDB Local; AWS when unset
     #[arg(long, env = "AWS_ENDPOINT_URL_DYNAMODB")]
     pub endpoint_url: Option<String>,
-    #[arg(long, env = "CALLS_TABLE", default_value = "calltrack-calls")]
-    pub calls_table: String,
-    #[arg(long, env = "CALL_EVENTS_TABLE", default_value = "calltrack-call-events")]
-    pub events_table: String,
-    #[arg(long, env = "TRACKING_NUMBERS_TABLE", default_value = "calltrack-tracking-numbers")]
-    pub numbers_table: String,
-    /// Days raw callbacks are kept
-    #[arg(long, env = "EVENT_RETENTION_DAYS", default_value_t = 90)]
-    pub event_retention_days: u32,
+    /// The calls table [default: $CALLS_TABLE, else calltrack-calls]
+    #[arg(long)]
+    pub calls_table: Option<String>,
+    /// The call events table [default: $CALL_EVENTS_TABLE, else calltrack-call-events]
+    #[arg(long)]
+    pub events_table: Option<String>,
+    /// The tracking numbers table [default: $TRACKING_NUMBERS_TABLE, else calltrack-tracking-numbers]
+    #[arg(long)]
+    pub numbers_table: Option<String>,
+    /// Days raw callbacks are kept [default: $EVENT_RETENTION_DAYS, else 90]
+    #[arg(long)]
+    pub event_retention_days: Option<u32>,
 }
 
 impl Storage {
     /// Where DynamoDB is, for error messages.
-    pub fn endpoint(&self) -> &str {
-        self.endpoint_url.as_deref().unwrap_or("AWS (default endpoint)")
+    pub fn endpoint_name(&self) -> &str {
+        self.endpoint().unwrap_or("AWS (default endpoint)")
+    }
+
+    /// The endpoint given; an empty one counts as none.
+    fn endpoint(&self) -> Option<&str> {
+        self.endpoint_url.as_deref().filter(|e| !e.trim().is_empty())
+    }
+
+    /// The functions' settings from the environment, with these flags over them.
+    pub fn settings(&self) -> Result<Settings, Failure> {
+        let mut settings = Settings::from_env()?;
+        let tables = &mut settings.tables;
+        for (flag, table) in
+            [(&self.calls_table, &mut tables.calls), (&self.events_table, &mut tables.events), (&self.numbers_table, &mut tables.numbers)]
+        {
+            if let Some(name) = flag {
+                *table = name.clone();
+            }
+        }
+        if let Some(days) = self.event_retention_days {
+            settings.event_retention = Duration::from_secs(u64::from(days) * 86_400);
+        }
+        Ok(settings)
     }
 
     pub async fn client(&self) -> aws_sdk_dynamodb::Client {
-        let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(
-            TimeoutConfig::builder().connect_timeout(Duration::from_secs(2)).operation_timeout(Duration::from_secs(10)).build(),
-        );
-        if let Some(endpoint) = &self.endpoint_url {
-            loader = loader.endpoint_url(endpoint);
-            // DynamoDB Local takes any credentials and region; do not make users invent them.
-            if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() && std::env::var_os("AWS_PROFILE").is_none() {
-                loader = loader.credentials_provider(aws_sdk_dynamodb::config::Credentials::new("local", "local", None, None, "calltrack"));
-            }
-            if std::env::var_os("AWS_REGION").is_none() && std::env::var_os("AWS_DEFAULT_REGION").is_none() {
-                loader = loader.region(aws_config::Region::new("us-east-1"));
-            }
-        }
-        aws_sdk_dynamodb::Client::new(&loader.load().await)
+        aws_sdk_dynamodb::Client::new(&sdk_config(self.endpoint()).await)
     }
 
-    pub fn tables(&self) -> TableNames {
-        TableNames { calls: self.calls_table.clone(), events: self.events_table.clone(), numbers: self.numbers_table.clone() }
+    pub fn tables(&self) -> Result<TableNames, Failure> {
+        Ok(self.settings()?.tables)
     }
 
-    pub async fn store(&self) -> DynamoStore {
-        DynamoStore::new(self.client().await, self.tables(), Duration::from_secs(u64::from(self.event_retention_days) * 86_400))
+    pub async fn store(&self) -> Result<DynamoStore, Failure> {
+        let settings = self.settings()?;
+        Ok(DynamoStore::new(self.client().await, settings.tables, settings.event_retention))
     }
 
     /// A storage error as one line that names the endpoint.
-    pub fn failure(&self, err: calltrack_shared::Error) -> Failure {
-        Failure::from(format!("DynamoDB at {}: {err}", self.endpoint()))
+    pub fn failure(&self, err: StorageError) -> Failure {
+        Failure::from(format!("DynamoDB at {}: {err}", self.endpoint_name()))
     }
 }
 
 pub async fn create_tables(args: &Storage) -> Result<(), Failure> {
-    let created = schema::create_tables(&args.client().await, &args.tables()).await.map_err(|e| args.failure(e))?;
-    for table in [&args.calls_table, &args.events_table, &args.numbers_table] {
+    let names = args.tables()?;
+    let created = tables::create(&args.client().await, &names).await.map_err(|e| args.failure(e))?;
+    for table in [&names.calls, &names.events, &names.numbers] {
         let state = if created.contains(table) { "created" } else { "exists" };
         println!("{state:<8} {table}");
     }

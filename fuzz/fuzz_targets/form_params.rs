@@ -10,8 +10,8 @@
 
 #![no_main]
 
-use calltrack_shared::Params;
-use calltrack_shared::voice::{CallWebhook, DialWebhook, RecordingWebhook};
+use calltrack_twilio::Params;
+use calltrack_twilio::voice::{CallWebhook, DialWebhook, RecordingWebhook};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|body: &[u8]| {

@@ -11,8 +11,8 @@
 #![no_main]
 
 use arbitrary::Arbitrary;
-use calltrack_shared::signature::{self, Algorithm, Payload};
-use calltrack_shared::{Error, Keyring, RawRequest, Webhook};
+use calltrack_twilio::signature::{self, Algorithm, Payload};
+use calltrack_twilio::{Error, Keyring, RawRequest, Webhook};
 use libfuzzer_sys::fuzz_target;
 
 #[derive(Arbitrary, Debug)]

@@ -8,7 +8,7 @@
 #![no_main]
 
 use arbitrary::Arbitrary;
-use calltrack_shared::twiml::{Dial, DialRecord, Number, Record, Reject, Response, Say};
+use calltrack_twilio::twiml::{Dial, DialRecord, Number, Record, Reject, Response, Say};
 use libfuzzer_sys::fuzz_target;
 
 #[derive(Arbitrary, Debug)]

@@ -1,11 +1,11 @@
 //! The answer function. The caller-facing routes: answer, dial-result, whisper and goodbye.
-//! The routes' handlers are in `shared/src/routes/`.
+//! The routes' handlers are in `shared/service/src/routes/`.
 
-use calltrack_shared::app::Route;
+use calltrack_service::Route;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     lambda_http::tracing::init_default_subscriber();
-    let app = calltrack_shared::lambda::init("answer").await?;
-    calltrack_shared::lambda::run(&app, Route::ANSWER_FUNCTION).await
+    let app = calltrack_service::lambda::init("answer").await?;
+    calltrack_service::lambda::run(&app, Route::ANSWER_FUNCTION).await
 }

@@ -1,0 +1,85 @@
+//! CRM links. A CRM that places calls adds query parameters to our webhook
+//! URLs, and Twilio's signature covers them: `userId` says whose call it is
+//! (for outbound calls), and `contactId`, `dealId`, `jobId` and any `crm_*` say
+//! what the call belongs to.
+
+use calltrack_twilio::Error;
+use calltrack_twilio::params::{Params, query_of};
+use std::collections::BTreeMap;
+
+/// The CRM parameters of one webhook URL.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CrmLinks {
+    /// `userId`: the user the call belongs to, within the number's tenant.
+    pub user_id: Option<String>,
+    /// `contactId`, `dealId`, `jobId` and `crm_*`, stored on the call as they are.
+    pub links: BTreeMap<String, String>,
+}
+
+impl CrmLinks {
+    /// Reads the CRM parameters of `url`'s query; other parameters are ignored.
+    /// A CRM parameter that is not valid is refused, naming it.
+    pub fn from_url(url: &str) -> Result<Self, Error> {
+        let query = Params::from_form(query_of(url).as_bytes())?;
+        let mut crm = CrmLinks::default();
+        for (key, value) in query.iter() {
+            let linked = matches!(key, "contactId" | "dealId" | "jobId") || key.starts_with("crm_");
+            if key != "userId" && !linked {
+                continue;
+            }
+            if !is_name(key) {
+                return Err(Error::invalid(key, "is not a valid CRM parameter name (crm_ and up to 40 of a-z A-Z 0-9 _)"));
+            }
+            if !is_id(value) {
+                return Err(Error::invalid(key, format!("is not a valid id: {value:?} (1 to 128 of A-Z a-z 0-9 . _ : @ -)")));
+            }
+            match key {
+                "userId" => crm.user_id = Some(value.to_owned()),
+                _ => {
+                    crm.links.insert(key.to_owned(), value.to_owned());
+                }
+            }
+        }
+        Ok(crm)
+    }
+}
+
+fn is_name(key: &str) -> bool {
+    key.len() <= 44 && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+fn is_id(value: &str) -> bool {
+    (1..=128).contains(&value.len()) && value.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'@' | b'-'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crm_parameters_are_read_and_others_ignored() {
+        let crm = CrmLinks::from_url(
+            "https://x.example/api/twilio/voice/answer?userId=u-42&contactId=c_9&dealId=D-1&jobId=77&crm_ticket=T:5&utm_source=ads",
+        )
+        .unwrap();
+        assert_eq!(crm.user_id.as_deref(), Some("u-42"));
+        let links: Vec<_> = crm.links.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        assert_eq!(links, [("contactId", "c_9"), ("crm_ticket", "T:5"), ("dealId", "D-1"), ("jobId", "77")]);
+        assert_eq!(CrmLinks::from_url("https://x.example/a").unwrap(), CrmLinks::default());
+    }
+
+    #[test]
+    fn an_invalid_parameter_is_refused_by_name() {
+        let err = CrmLinks::from_url("https://x.example/a?contactId=%3Cscript%3E").unwrap_err();
+        assert_eq!(err.to_string(), r#"contactId is not a valid id: "<script>" (1 to 128 of A-Z a-z 0-9 . _ : @ -)"#);
+        assert_eq!(err.http_status(), 400);
+        assert!(CrmLinks::from_url("https://x.example/a?userId=").unwrap_err().to_string().starts_with("userId is not a valid id"));
+        assert!(CrmLinks::from_url(&format!("https://x.example/a?dealId={}", "9".repeat(129))).is_err());
+        assert!(
+            CrmLinks::from_url("https://x.example/a?crm_a%2Db=1")
+                .unwrap_err()
+                .to_string()
+                .starts_with("crm_a-b is not a valid CRM parameter name")
+        );
+    }
+}

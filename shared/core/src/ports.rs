@@ -1,0 +1,74 @@
+//! What the service needs from storage, one small trait per need. The routes
+//! name only the ones they use; `calltrack-dynamo` implements them all on
+//! DynamoDB, and tests may implement them in memory.
+
+use crate::call::{Applied, CallUpdate};
+use crate::tracking_number::TrackingNumber;
+use crate::view::{CallQuery, CallSummary, CallView, Page, Scope};
+use calltrack_twilio::fields::{CallSid, PhoneNumber};
+use std::fmt;
+use std::future::Future;
+
+/// Storage failed or could not be reached. Nothing was decided about the
+/// call: a webhook that meets this answers so that it is delivered again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StorageError(pub String);
+
+impl fmt::Display for StorageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "storage failed: {}", self.0)
+    }
+}
+
+impl std::error::Error for StorageError {}
+
+/// What became of a callback.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Recorded {
+    /// It was new: the call as it now stands, and what the callback changed.
+    Applied(Box<Applied>),
+    /// It had been recorded before; nothing changed.
+    Duplicate,
+}
+
+/// Records what callbacks say about calls.
+pub trait RecordCalls: Send + Sync {
+    /// Applies one callback: its event is kept once and its facts are merged
+    /// into the call ([`crate::call::Call::apply`]), atomically. A redelivered
+    /// callback changes nothing and comes back as [`Recorded::Duplicate`].
+    fn record(&self, update: &CallUpdate) -> impl Future<Output = Result<Recorded, StorageError>> + Send;
+}
+
+/// Finds a tracking number's owner and call handling.
+pub trait LookUpNumbers: Send + Sync {
+    /// `None` when the number is not one of ours.
+    fn tracking_number(&self, number: &PhoneNumber) -> impl Future<Output = Result<Option<TrackingNumber>, StorageError>> + Send;
+}
+
+/// Calls as their readers see them. Every read is one key or one index
+/// query: nothing here scans a table.
+pub trait ReadCalls: Send + Sync {
+    /// One call with its events in the order they happened. `None` when there
+    /// is no such call or it is not `scope`'s to see.
+    fn call(&self, scope: &Scope, call_sid: &CallSid) -> impl Future<Output = Result<Option<CallView>, StorageError>> + Send;
+
+    /// One tenant's (or one of its users') calls, newest first, a page at a time.
+    fn calls(&self, query: &CallQuery) -> impl Future<Output = Result<Page<CallSummary>, StorageError>> + Send;
+
+    /// Whether a call has its owner: `None` when there is no such call. One
+    /// attribute of one item, for a route that needs to know only that.
+    fn is_attributed(&self, call_sid: &CallSid) -> impl Future<Output = Result<Option<bool>, StorageError>> + Send;
+}
+
+/// The operators' side of tracking numbers: add, replace, remove, list.
+pub trait ManageNumbers: Send + Sync {
+    /// Adds a tracking number, or replaces its configuration.
+    fn put_tracking_number(&self, number: &TrackingNumber) -> impl Future<Output = Result<(), StorageError>> + Send;
+
+    /// Removes a tracking number; `false` when there was none.
+    fn remove_tracking_number(&self, number: &PhoneNumber) -> impl Future<Output = Result<bool, StorageError>> + Send;
+
+    /// Every tracking number, in number order. Reads them all: a tool's
+    /// listing, never on a webhook's path.
+    fn tracking_numbers(&self) -> impl Future<Output = Result<Vec<TrackingNumber>, StorageError>> + Send;
+}

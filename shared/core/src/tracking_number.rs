@@ -1,0 +1,36 @@
+//! A tracking number: one Twilio number bought for one lead source, owned by a
+//! tenant and a user, and how calls to it are handled.
+
+use calltrack_twilio::fields::PhoneNumber;
+use serde::{Deserialize, Serialize};
+
+/// A tracking number's owner and call handling, keyed on its E.164 number.
+#[serde_with::skip_serializing_none]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TrackingNumber {
+    pub phone_number: PhoneNumber,
+    pub tenant_id: String,
+    pub user_id: String,
+    /// e.g. `Google Ads`, `Billboard I-80`.
+    pub lead_source: Option<String>,
+    /// The business's number that calls are forwarded to.
+    pub forward_to: PhoneNumber,
+    /// Record forwarded calls (on unless switched off).
+    #[serde(default = "on")]
+    pub record: bool,
+    /// Take a voicemail when the business does not answer.
+    #[serde(default = "on")]
+    pub voicemail: bool,
+    /// Read to the business before it is connected, e.g. `Call from Google Ads`.
+    pub whisper: Option<String>,
+    /// Seconds of conversation that make a call a qualified lead; 30 when unset.
+    pub min_talk_seconds: Option<u32>,
+    /// An inactive number's calls are still recorded but not forwarded.
+    #[serde(default = "on")]
+    pub active: bool,
+}
+
+fn on() -> bool {
+    true
+}

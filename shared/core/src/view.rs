@@ -1,0 +1,248 @@
+//! The read model: a call as its readers (the command line, a CRM, a
+//! dashboard) see it, apart from how it is written. [`CallSummary`] is a row
+//! of a listing, [`CallView`] one call with its events. Their JSON is camelCase
+//! and stable: every field is always there, `null` when unknown.
+
+use crate::call::{Call, EventKind, Recording};
+use calltrack_twilio::Params;
+use calltrack_twilio::fields::{CallSid, CallStatus, DialCallStatus, Direction, Field, PhoneNumber, RecordingSid, RecordingStatus};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// A tenant's id: 1 to 128 of `A-Z a-z 0-9 . _ : @ -`. No `#`, which joins a
+/// tenant and a user in storage keys, so no two tenants' keys can meet.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct TenantId(String);
+
+impl TenantId {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Field for TenantId {
+    fn parse(field: &str, raw: &str) -> Result<Self, calltrack_twilio::Error> {
+        let valid = (1..=128).contains(&raw.len())
+            && raw.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'@' | b'-'));
+        if valid {
+            Ok(TenantId(raw.to_owned()))
+        } else {
+            Err(calltrack_twilio::Error::invalid(field, format!("is not a valid tenant id: {raw:?} (1 to 128 of A-Z a-z 0-9 . _ : @ -)")))
+        }
+    }
+}
+
+impl fmt::Display for TenantId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Whose calls a reader may see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// One tenant's calls only.
+    Tenant(TenantId),
+    /// Every call, unattributed ones included: operators and their tools.
+    Operator,
+}
+
+impl Scope {
+    /// Whether a call owned by `tenant` (none: unattributed) is this scope's to see.
+    pub fn allows(&self, tenant: Option<&str>) -> bool {
+        match self {
+            Scope::Tenant(own) => tenant == Some(own.as_str()),
+            Scope::Operator => true,
+        }
+    }
+}
+
+/// Which calls to list: always one tenant's, so no listing crosses tenants.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallQuery {
+    pub tenant: TenantId,
+    /// Only this user's calls (within the tenant).
+    pub user_id: Option<String>,
+    /// Calls that started at or after this time (ms since the epoch).
+    pub since: Option<i64>,
+    /// Calls that started at or before this time (ms since the epoch).
+    pub until: Option<i64>,
+    /// Only qualified calls.
+    pub qualified_only: bool,
+    /// At most this many calls per page.
+    pub limit: Option<u32>,
+    /// Where the previous page stopped.
+    pub cursor: Option<String>,
+}
+
+impl CallQuery {
+    /// All of `tenant`'s calls.
+    pub fn tenant(tenant: TenantId) -> Self {
+        CallQuery { tenant, user_id: None, since: None, until: None, qualified_only: false, limit: None, cursor: None }
+    }
+}
+
+/// One page of a listing, and where the next one starts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+/// A call in a listing: who called whom for which owner and lead source, how
+/// it went, whether it is a qualified lead, and its recording.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CallSummary {
+    pub call_sid: CallSid,
+    pub tenant_id: Option<String>,
+    pub user_id: Option<String>,
+    pub tracking_number: Option<PhoneNumber>,
+    pub lead_source: Option<String>,
+    pub from_number: Option<PhoneNumber>,
+    pub to_number: Option<PhoneNumber>,
+    pub direction: Option<Direction>,
+    pub caller_name: Option<String>,
+    pub caller_city: Option<String>,
+    pub caller_state: Option<String>,
+    /// The inbound leg's status.
+    pub status: Option<CallStatus>,
+    pub answered: bool,
+    /// ms since the epoch.
+    pub started_at: i64,
+    pub ended_at: Option<i64>,
+    /// The inbound leg: for a forwarded call, ringing and voicemail too.
+    pub duration_seconds: Option<u32>,
+    /// The conversation with the business.
+    pub talk_seconds: Option<u32>,
+    pub forwarded: bool,
+    pub dial_status: Option<DialCallStatus>,
+    pub qualified: bool,
+    /// Why it is or is not qualified, e.g. `too short: 12 s < 30 s`.
+    pub qualification_reason: String,
+    pub voicemail: bool,
+    /// The tracking number was known: the call has an owner.
+    pub attributed: bool,
+    pub recording: Option<RecordingView>,
+    /// What a CRM linked the call to: `contactId`, `dealId`, `jobId`, `crm_*`.
+    pub crm: BTreeMap<String, String>,
+}
+
+/// A call's recording: the conversation, or a voicemail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecordingView {
+    pub sid: RecordingSid,
+    pub status: RecordingStatus,
+    pub url: Option<String>,
+    pub duration_seconds: Option<u32>,
+    pub channels: Option<u32>,
+    /// `DialVerb` (the conversation) or `RecordVerb` (a voicemail).
+    pub source: Option<String>,
+}
+
+/// One call and everything known about it, its events oldest first.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CallView {
+    #[serde(flatten)]
+    pub summary: CallSummary,
+    /// The `<Dial>` child leg.
+    pub dial_call_sid: Option<CallSid>,
+    /// The number's qualification minimum when the call came in (none: the default).
+    pub min_talk_seconds: Option<u32>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub events: Vec<EventView>,
+}
+
+/// One callback as received.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventView {
+    pub kind: EventKind,
+    /// The status it reported (`CallStatus`, `DialCallStatus` or `RecordingStatus`).
+    pub status: Option<String>,
+    pub sequence_number: Option<u32>,
+    /// Twilio's `Timestamp`, when it sent one.
+    pub occurred_at: Option<i64>,
+    pub received_at: i64,
+    /// Storage's key of the callback: the same for each redelivery.
+    pub event_key: String,
+    /// Every parameter as received, in order, as `[key, value]` pairs.
+    pub params: Params,
+}
+
+impl EventView {
+    /// When it happened: Twilio's timestamp, else when we received it.
+    pub fn happened_at(&self) -> i64 {
+        self.occurred_at.unwrap_or(self.received_at)
+    }
+
+    /// Oldest first; a leg's callbacks of one instant by their sequence numbers.
+    pub fn sort(events: &mut [EventView]) {
+        events.sort_by(|a, b| (a.happened_at(), a.sequence_number, &a.event_key).cmp(&(b.happened_at(), b.sequence_number, &b.event_key)));
+    }
+}
+
+impl From<&Recording> for RecordingView {
+    fn from(r: &Recording) -> Self {
+        RecordingView {
+            sid: r.sid,
+            status: r.status,
+            url: r.url.clone(),
+            duration_seconds: r.duration_seconds,
+            channels: r.channels,
+            source: r.source.clone(),
+        }
+    }
+}
+
+impl From<&Call> for CallSummary {
+    fn from(c: &Call) -> Self {
+        CallSummary {
+            call_sid: c.call_sid,
+            tenant_id: c.tenant_id.clone(),
+            user_id: c.user_id.clone(),
+            tracking_number: c.tracking_number.clone(),
+            lead_source: c.lead_source.clone(),
+            from_number: c.from_number.clone(),
+            to_number: c.to_number.clone(),
+            direction: c.direction,
+            caller_name: c.caller_name.clone(),
+            caller_city: c.caller_city.clone(),
+            caller_state: c.caller_state.clone(),
+            status: c.status,
+            answered: c.answered,
+            started_at: c.started_at,
+            ended_at: c.ended_at,
+            duration_seconds: c.duration_seconds,
+            talk_seconds: c.talk_seconds,
+            forwarded: c.forwarded,
+            dial_status: c.dial_status,
+            qualified: c.qualified,
+            qualification_reason: c.qualification_reason.clone(),
+            voicemail: c.voicemail,
+            attributed: c.attributed,
+            recording: c.recording.as_ref().map(RecordingView::from),
+            crm: c.crm.clone(),
+        }
+    }
+}
+
+impl CallView {
+    /// The view of `call`, with its events in any order.
+    pub fn new(call: &Call, mut events: Vec<EventView>) -> Self {
+        EventView::sort(&mut events);
+        CallView {
+            summary: CallSummary::from(call),
+            dial_call_sid: call.dial_call_sid,
+            min_talk_seconds: call.min_talk_seconds,
+            created_at: call.created_at,
+            updated_at: call.updated_at,
+            events,
+        }
+    }
+}

@@ -1,0 +1,29 @@
+//! The call domain's ports ([`calltrack_core::ports`]) on DynamoDB, in the
+//! three tables `template.yaml` defines. Everything about DynamoDB lives here:
+//! the items (a call's version, its index keys, the events' keys), the
+//! conditional writes, the queries, and (behind the `tables` feature) the
+//! tables themselves.
+
+pub mod item;
+mod store;
+#[cfg(feature = "tables")]
+pub mod tables;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use store::DynamoStore;
+
+/// The three tables' names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableNames {
+    pub calls: String,
+    pub events: String,
+    pub numbers: String,
+}
+
+impl TableNames {
+    /// `{prefix}calls`, `{prefix}call-events`, `{prefix}tracking-numbers`.
+    pub fn with_prefix(prefix: &str) -> Self {
+        TableNames { calls: format!("{prefix}calls"), events: format!("{prefix}call-events"), numbers: format!("{prefix}tracking-numbers") }
+    }
+}

@@ -1,0 +1,42 @@
+//! The AWS SDK's settings, the same for the functions and the command line:
+//! timeouts well inside Twilio's 15 s, so that a storage call that hangs ends
+//! in an answer Twilio can act on rather than in Twilio giving up.
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_dynamodb::config::Credentials;
+use std::time::Duration;
+
+/// At most 5 s in all: 1 s to connect, 2 s per attempt.
+pub fn timeouts() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(1))
+        .operation_attempt_timeout(Duration::from_secs(2))
+        .operation_timeout(Duration::from_secs(5))
+        .build()
+}
+
+/// One retry: a callback that still fails is answered so that it comes again.
+pub fn retries() -> RetryConfig {
+    RetryConfig::standard().with_max_attempts(2)
+}
+
+/// The SDK's settings from the environment, with our timeouts and retries.
+/// With `dynamodb_endpoint` (DynamoDB Local) DynamoDB is there, and when no
+/// credentials or region are set, placeholders stand in: DynamoDB Local takes
+/// any, and users should not have to invent them.
+pub async fn sdk_config(dynamodb_endpoint: Option<&str>) -> SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(timeouts()).retry_config(retries());
+    if let Some(endpoint) = dynamodb_endpoint {
+        loader = loader.endpoint_url(endpoint);
+        let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
+        if !set("AWS_ACCESS_KEY_ID") && !set("AWS_PROFILE") {
+            loader = loader.credentials_provider(Credentials::new("local", "local", None, None, "calltrack"));
+        }
+        if !set("AWS_REGION") && !set("AWS_DEFAULT_REGION") {
+            loader = loader.region(Region::new("us-east-1"));
+        }
+    }
+    loader.load().await
+}

@@ -1,0 +1,51 @@
+//! What a route gets to work with: storage (as the ports it names), the
+//! settings, the tracking numbers read lately, where our callbacks go, and the
+//! time the request came in. Routes see nothing else of the app.
+
+use crate::numbers::{Lookup, NumberCache};
+use crate::route::Route;
+use crate::settings::Settings;
+use calltrack_core::call::CallUpdate;
+use calltrack_core::ports::{LookUpNumbers, RecordCalls, Recorded, StorageError};
+use calltrack_twilio::fields::PhoneNumber;
+use lambda_http::tracing;
+
+pub struct Context<'a, S> {
+    pub store: &'a S,
+    pub settings: &'a Settings,
+    pub numbers: &'a NumberCache,
+    /// The public URL Twilio used, up to the route: our callbacks' prefix.
+    pub callback_base: &'a str,
+    /// When the request came in, in ms since the epoch.
+    pub now: i64,
+}
+
+impl<S> Context<'_, S> {
+    /// The public URL of one of our routes, for a callback Twilio makes.
+    pub fn url(&self, route: Route) -> String {
+        format!("{}{}", self.callback_base, route.path())
+    }
+}
+
+impl<S: LookUpNumbers> Context<'_, S> {
+    /// A tracking number's configuration, within the caller's storage budget.
+    pub async fn lookup_number(&self, number: &PhoneNumber) -> Lookup {
+        self.numbers.lookup(self.store, number, self.settings.number_cache, self.settings.answer_storage_budget).await
+    }
+}
+
+impl<S: RecordCalls> Context<'_, S> {
+    /// Records an update for a route whose caller is waiting on the line: storage
+    /// gets the answer budget, and a failure is logged, never passed on to the caller.
+    pub async fn record_for_caller(&self, update: &CallUpdate) -> Result<Recorded, StorageError> {
+        let budget = self.settings.answer_storage_budget;
+        let recorded = match tokio::time::timeout(budget, self.store.record(update)).await {
+            Ok(recorded) => recorded,
+            Err(_) => Err(StorageError(format!("no answer within {budget:?}"))),
+        };
+        if let Err(err) = &recorded {
+            tracing::error!(call_sid = update.call.call_sid.as_str(), event = ?update.event.id, reason = %err, "storage failed; the caller is answered anyway");
+        }
+        recorded
+    }
+}

@@ -1,0 +1,27 @@
+//! The webhooks as a service. A request reads top to bottom:
+//! - [`apigw`]: the API Gateway event in, the public URL Twilio signed, the
+//!   response event out;
+//! - [`app`]: find the [`route`], refuse what is too large, read and verify
+//!   the webhook, then run the route with a [`context`];
+//! - [`routes`]: one file per route, each parse, decide, store, respond;
+//! - [`reply`]: the answers and the [`reply::Outcome`] a log line names;
+//!   [`metrics`] counts them.
+//!
+//! [`settings`] is the one settings type of every function and the command
+//! line, [`aws`] the SDK's timeouts, [`lambda`] a function's init.
+
+pub mod apigw;
+pub mod app;
+pub mod aws;
+pub mod context;
+pub mod lambda;
+pub mod metrics;
+pub mod numbers;
+pub mod reply;
+pub mod route;
+pub mod routes;
+pub mod settings;
+
+pub use app::App;
+pub use route::Route;
+pub use settings::Settings;

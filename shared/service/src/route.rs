@@ -1,0 +1,45 @@
+//! Our webhook routes, and which function serves which.
+
+/// Our webhook routes. `POST` is what Twilio sends by default; `GET` works too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// The incoming call: answered with `<Dial>` to the business.
+    Answer,
+    /// The `<Dial>` outcome: hang up, or take a voicemail.
+    DialResult,
+    /// Read to the business before it is connected (`<Number url>`).
+    Whisper,
+    /// After a voicemail was left (`<Record action>`).
+    Goodbye,
+    /// Call status callbacks, parent and child legs.
+    Status,
+    /// Recording status callbacks.
+    Recording,
+}
+
+impl Route {
+    /// The routes the answer function serves.
+    pub const ANSWER_FUNCTION: &[Route] = &[Route::Answer, Route::DialResult, Route::Whisper, Route::Goodbye];
+    /// The route the status function serves.
+    pub const STATUS_FUNCTION: &[Route] = &[Route::Status];
+    /// The route the recording function serves.
+    pub const RECORDING_FUNCTION: &[Route] = &[Route::Recording];
+    /// Every route, as `calltrack serve` serves them.
+    pub const ALL: &[Route] = &[Route::Answer, Route::DialResult, Route::Whisper, Route::Goodbye, Route::Status, Route::Recording];
+
+    pub fn path(self) -> &'static str {
+        match self {
+            Route::Answer => "/api/twilio/voice/answer",
+            Route::DialResult => "/api/twilio/voice/dial-result",
+            Route::Whisper => "/api/twilio/voice/whisper",
+            Route::Goodbye => "/api/twilio/voice/goodbye",
+            Route::Status => "/api/twilio/voice/status",
+            Route::Recording => "/api/twilio/voice/recording",
+        }
+    }
+
+    /// Which of `routes` a request's path asks for.
+    pub fn find(routes: &[Route], path: &str) -> Option<Route> {
+        routes.iter().copied().find(|r| path.trim_end_matches('/').ends_with(r.path()))
+    }
+}

@@ -1,0 +1,50 @@
+//! `POST /api/twilio/voice/status`: call status callbacks for the parent leg
+//! and `<Dial>`'s child legs, every status. `204` once stored; `503` when
+//! storage fails, so that Twilio's redelivery repairs it.
+
+use super::stored_or_unavailable;
+use crate::context::Context;
+use crate::reply::Handled;
+use calltrack_core::call::CallUpdate;
+use calltrack_core::crm::CrmLinks;
+use calltrack_core::ports::{LookUpNumbers, ReadCalls, RecordCalls, Recorded, StorageError};
+use calltrack_twilio::voice::CallWebhook;
+use calltrack_twilio::{Error, Webhook};
+
+pub async fn handle<S: RecordCalls + LookUpNumbers + ReadCalls>(cx: &Context<'_, S>, hook: Webhook) -> Result<Handled, Error> {
+    let crm = CrmLinks::from_url(&hook.url)?;
+    let call = CallWebhook::parse(hook.params)?;
+    let mut recorded = cx.store.record(&CallUpdate::status(&call, cx.now).with_crm(&crm)).await;
+    if let Ok(done) = &recorded
+        && call.parent_call_sid.is_none()
+        && let Err(err) = claim_owner(cx, &call, done).await
+    {
+        recorded = Err(err);
+    }
+    Ok(stored_or_unavailable(recorded, call.call_sid))
+}
+
+/// When storage was down as a call came in, the answer route forwarded it but
+/// could not store its owner. The parent leg's status callbacks carry the
+/// tracking number, so the owner is filled in from them: a read of the number
+/// and one more write, for calls stored without an owner (and a read alone for
+/// calls to unknown numbers). A redelivered callback reads only whether its
+/// call has an owner, and checks again, so a failure here is repaired like
+/// any other: 503, and Twilio delivers the callback again.
+/// The callback's own outcome (new, duplicate, newly qualified) is what is
+/// logged and counted.
+async fn claim_owner<S: RecordCalls + LookUpNumbers + ReadCalls>(
+    cx: &Context<'_, S>,
+    hook: &CallWebhook,
+    recorded: &Recorded,
+) -> Result<(), StorageError> {
+    let Some(number) = &hook.tracking_number else { return Ok(()) };
+    let unowned = match recorded {
+        Recorded::Applied(applied) => !applied.call.attributed,
+        Recorded::Duplicate => cx.store.is_attributed(&hook.call_sid).await? == Some(false),
+    };
+    if unowned && let Some(owner) = cx.store.tracking_number(number).await? {
+        cx.store.record(&CallUpdate::owner(hook.call_sid, &owner, cx.now)).await?;
+    }
+    Ok(())
+}

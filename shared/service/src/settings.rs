@@ -1,0 +1,129 @@
+//! Settings: one type for every function and the command line, read from the
+//! environment (the README lists each variable). Each default is written here
+//! once; the command line's flags override what they name.
+
+use calltrack_dynamo::TableNames;
+use calltrack_twilio::Error;
+use calltrack_twilio::fields::{Field, PhoneNumber};
+use std::time::Duration;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// `PUBLIC_BASE_URL`: the URL prefix configured in Twilio. Needed behind a custom domain.
+    pub public_base_url: Option<String>,
+    /// `UNKNOWN_NUMBER_MESSAGE`: said before hanging up on a call to a number we do not know.
+    pub unknown_number_message: String,
+    /// `FALLBACK_FORWARD_TO`: where calls go when storage is down and the number was never seen.
+    pub fallback_forward_to: Option<PhoneNumber>,
+    /// `VOICEMAIL_PROMPT`: said before the beep.
+    pub voicemail_prompt: String,
+    /// `VOICEMAIL_MAX_SECONDS`: the longest voicemail.
+    pub voicemail_max_seconds: u32,
+    /// `DIAL_TIMEOUT_SECONDS`: how long the business's phone rings.
+    pub dial_timeout_seconds: u32,
+    /// `NUMBER_CACHE_SECONDS`: how long a tracking number's configuration is reused without a read.
+    pub number_cache: Duration,
+    /// `ANSWER_STORAGE_BUDGET_MS`: the longest the answer and dial-result routes
+    /// wait on each storage call before answering the caller anyway.
+    pub answer_storage_budget: Duration,
+    /// The largest body accepted; Twilio's are a few KB.
+    pub max_body_bytes: usize,
+    /// `CALLS_TABLE`, `CALL_EVENTS_TABLE`, `TRACKING_NUMBERS_TABLE`.
+    pub tables: TableNames,
+    /// `EVENT_RETENTION_DAYS`: how long raw callbacks are kept.
+    pub event_retention: Duration,
+}
+
+const DAY: Duration = Duration::from_secs(86_400);
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            public_base_url: None,
+            unknown_number_message: "Sorry, this number is not in service.".into(),
+            fallback_forward_to: None,
+            voicemail_prompt: "Sorry, nobody can take your call right now. Please leave a message after the beep.".into(),
+            voicemail_max_seconds: 120,
+            dial_timeout_seconds: 20,
+            number_cache: Duration::from_secs(60),
+            answer_storage_budget: Duration::from_millis(700),
+            max_body_bytes: 64 * 1024,
+            tables: TableNames::with_prefix("calltrack-"),
+            event_retention: DAY * 90,
+        }
+    }
+}
+
+impl Settings {
+    /// Reads the settings from the environment; absent or empty ones keep
+    /// their defaults. A malformed one is refused, naming the variable.
+    pub fn from_env() -> Result<Self, Error> {
+        Self::from_vars(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the settings from `var`, which looks a variable up by name.
+    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
+        let var = |name: &str| var(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let number = |name: &'static str| -> Result<Option<u32>, Error> { var(name).map(|v| u32::parse(name, &v)).transpose() };
+        let defaults = Settings::default();
+        Ok(Settings {
+            public_base_url: var("PUBLIC_BASE_URL"),
+            unknown_number_message: var("UNKNOWN_NUMBER_MESSAGE").unwrap_or(defaults.unknown_number_message),
+            fallback_forward_to: var("FALLBACK_FORWARD_TO").map(|v| PhoneNumber::e164("FALLBACK_FORWARD_TO", &v)).transpose()?,
+            voicemail_prompt: var("VOICEMAIL_PROMPT").unwrap_or(defaults.voicemail_prompt),
+            voicemail_max_seconds: number("VOICEMAIL_MAX_SECONDS")?.unwrap_or(defaults.voicemail_max_seconds),
+            dial_timeout_seconds: number("DIAL_TIMEOUT_SECONDS")?.unwrap_or(defaults.dial_timeout_seconds),
+            number_cache: number("NUMBER_CACHE_SECONDS")?.map_or(defaults.number_cache, |s| Duration::from_secs(s.into())),
+            answer_storage_budget: number("ANSWER_STORAGE_BUDGET_MS")?
+                .map_or(defaults.answer_storage_budget, |ms| Duration::from_millis(ms.into())),
+            max_body_bytes: defaults.max_body_bytes,
+            tables: TableNames {
+                calls: var("CALLS_TABLE").unwrap_or(defaults.tables.calls),
+                events: var("CALL_EVENTS_TABLE").unwrap_or(defaults.tables.events),
+                numbers: var("TRACKING_NUMBERS_TABLE").unwrap_or(defaults.tables.numbers),
+            },
+            event_retention: number("EVENT_RETENTION_DAYS")?.map_or(defaults.event_retention, |days| DAY * days),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn absent_and_empty_variables_keep_the_defaults() {
+        assert_eq!(Settings::from_vars(|_| None), Ok(Settings::default()));
+        assert_eq!(Settings::from_vars(|_| Some("  ".into())), Ok(Settings::default()));
+    }
+
+    #[test]
+    fn each_variable_sets_its_setting() {
+        let vars = |name: &str| {
+            let value = match name {
+                "PUBLIC_BASE_URL" => "https://calls.example.com",
+                "FALLBACK_FORWARD_TO" => "+14155550123",
+                "NUMBER_CACHE_SECONDS" => "5",
+                "ANSWER_STORAGE_BUDGET_MS" => "250",
+                "CALLS_TABLE" => "prod-calls",
+                "EVENT_RETENTION_DAYS" => "7",
+                _ => return None,
+            };
+            Some(value.to_owned())
+        };
+        let settings = Settings::from_vars(vars).unwrap();
+        assert_eq!(settings.public_base_url.as_deref(), Some("https://calls.example.com"));
+        assert_eq!(settings.fallback_forward_to.unwrap().as_str(), "+14155550123");
+        assert_eq!((settings.number_cache, settings.answer_storage_budget), (Duration::from_secs(5), Duration::from_millis(250)));
+        assert_eq!((settings.tables.calls.as_str(), settings.tables.events.as_str()), ("prod-calls", "calltrack-call-events"));
+        assert_eq!(settings.event_retention, DAY * 7);
+    }
+
+    #[test]
+    fn a_malformed_variable_is_refused_by_name() {
+        let err = Settings::from_vars(|name| (name == "DIAL_TIMEOUT_SECONDS").then(|| "20s".into())).unwrap_err();
+        assert_eq!(err.to_string(), r#"DIAL_TIMEOUT_SECONDS is not a whole number: "20s""#);
+        let err = Settings::from_vars(|name| (name == "FALLBACK_FORWARD_TO").then(|| "555-0123".into())).unwrap_err();
+        assert!(err.to_string().starts_with("FALLBACK_FORWARD_TO is not an E.164 phone number"), "{err}");
+    }
+}

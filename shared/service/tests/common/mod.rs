@@ -1,0 +1,41 @@
+//! What the service's tests share: the realistic calls of `calltrack_core::fixtures`,
+//! stores on fresh tables in DynamoDB Local (`calltrack_dynamo::testing`), and
+//! running an API Gateway event through a function's routes.
+#![allow(dead_code, unused_imports)] // each test file uses its own part
+
+pub use calltrack_core::fixtures::*;
+pub use calltrack_dynamo::testing::{client, config, sibling, store, unique_tables};
+
+use calltrack_dynamo::DynamoStore;
+use calltrack_service::{App, Route, apigw};
+use lambda_http::Body;
+use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequest;
+
+/// The routes of the function that serves `path`; none for a path no function serves.
+pub fn function_of(path: &str) -> &'static [Route] {
+    [Route::ANSWER_FUNCTION, Route::STATUS_FUNCTION, Route::RECORDING_FUNCTION]
+        .into_iter()
+        .find(|routes| routes.iter().any(|r| path.ends_with(r.path())))
+        .unwrap_or(&[])
+}
+
+/// A function's answer to an event.
+pub struct Answer {
+    pub status: u16,
+    pub content_type: Option<String>,
+    pub body: String,
+}
+
+/// Runs an API Gateway HTTP API event (JSON) as the function serving its path does.
+pub async fn invoke(app: &App<DynamoStore>, event: &str) -> Answer {
+    let event: ApiGatewayV2httpRequest = serde_json::from_str(event).expect("an API Gateway v2 event");
+    let routes = function_of(event.raw_path.as_deref().unwrap_or_default());
+    let response = apigw::handle_event(app, routes, event).await;
+    let body = match response.body {
+        Some(Body::Text(text)) => text,
+        Some(Body::Binary(bytes)) => String::from_utf8(bytes).unwrap(),
+        _ => String::new(),
+    };
+    let content_type = response.headers.get("content-type").map(|v| v.to_str().unwrap().to_owned());
+    Answer { status: response.status_code as u16, content_type, body }
+}
