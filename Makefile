@@ -41,9 +41,13 @@ bench-node:
 load:
 	LOAD_CALLS=$${LOAD_CALLS:-2000} scripts/with-dynamodb-local $(CARGO) test --release --locked -p calltrack --test load -- --nocapture
 
-## Cold start and peak memory of the release functions against a local Runtime API.
+## Cold start and peak memory of the release functions against a local Runtime API
+## (cli/examples/cold_start.rs; COLD_START_RUNS and its other settings pass through).
 cold-start:
-	scripts/with-dynamodb-local scripts/cold-start
+	nice $(CARGO) build --release --locked -p answer -p status -p recording
+	$(CARGO) build --quiet --locked -p calltrack
+	$(CARGO) build --quiet --locked -p calltrack --example cold_start
+	scripts/with-dynamodb-local $(CARGO) run --quiet --locked -p calltrack --example cold_start
 
 ## Each fuzz target for FUZZ_SECONDS (60) seconds; needs the nightly toolchain.
 fuzz:

@@ -168,9 +168,10 @@ impl Call {
     /// matters, and neither does merging the same facts twice.
     pub fn merge(self, other: Call) -> Call {
         debug_assert_eq!(self.call_sid, other.call_sid);
-        let (status, progress) = if other.progress > self.progress { (other.status, other.progress) } else { (self.status, self.progress) };
+        // Equal progress keys have equal statuses: the key encodes the status.
+        let (progress, status) = (self.progress, self.status).max((other.progress, other.status));
         let recording = match (self.recording, other.recording) {
-            (Some(a), Some(b)) => Some(if b.rank() > a.rank() { b } else { a }),
+            (Some(a), Some(b)) => Some(std::cmp::max_by(a, b, |a, b| a.rank().cmp(&b.rank()))),
             (a, b) => a.or(b),
         };
         Call {

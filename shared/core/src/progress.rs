@@ -75,8 +75,18 @@ mod tests {
         }
     }
 
+    #[test]
+    fn each_sequence_number_outranks_the_one_before() {
+        for n in 0..1000 {
+            assert!(CallProgress::new(Ringing, Some(n)).key() < CallProgress::new(Ringing, Some(n + 1)).key(), "{n}");
+        }
+        assert!(CallProgress::new(Completed, Some(u32::MAX)).key() < CallProgress::new(Busy, Some(u32::MAX)).key());
+    }
+
     fn progress() -> impl Strategy<Value = CallProgress> {
-        (prop::sample::select(CallStatus::ALL), any::<Option<u32>>()).prop_map(|(s, n)| CallProgress::new(s, n))
+        // Twilio's sequence numbers are small; large ones test the key's bounds.
+        let sequence_number = prop_oneof![(0u32..64).prop_map(Some), any::<Option<u32>>()];
+        (prop::sample::select(CallStatus::ALL), sequence_number).prop_map(|(s, n)| CallProgress::new(s, n))
     }
 
     proptest! {

@@ -1,10 +1,11 @@
 //! `Call::merge` on its own, without storage: any order of a call's callbacks,
 //! with any of them repeated, merges into the same call.
 
-use calltrack_core::call::{Call, CallUpdate};
+use calltrack_core::call::{Call, CallUpdate, Changes, EventKind, Recording};
 use calltrack_core::fixtures::*;
+use calltrack_twilio::fields::{Field, RecordingSid, RecordingStatus};
 use proptest::prelude::*;
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
 fn lifecycle() -> Vec<CallUpdate> {
     let number = number("tenant-a", "user-1", None);
@@ -58,4 +59,102 @@ fn the_status_never_moves_backwards() {
     let merged = completed.clone().merge(ringing.clone());
     assert_eq!(merged.status, completed.status);
     assert_eq!(ringing.merge(completed.clone()).status, completed.status);
+}
+
+fn recording(call: &Call, n: u64, status: RecordingStatus, source: &str) -> Call {
+    let mut with = Call::new(call.call_sid, T0);
+    with.recording = Some(Recording {
+        sid: RecordingSid::parse("RecordingSid", &sid("RE", n)).unwrap(),
+        status,
+        url: None,
+        duration_seconds: Some(20),
+        channels: Some(1),
+        source: Some(source.into()),
+    });
+    with
+}
+
+#[test]
+fn the_better_recording_is_kept_in_either_order() {
+    let call = Lifecycle::new(3).answer(None).call;
+    // A voicemail left, then an empty `<Record>` reported under a greater SID:
+    // the call keeps the voicemail, whichever arrives first.
+    let left = recording(&call, 1, RecordingStatus::Completed, "RecordVerb");
+    let empty = recording(&call, 2, RecordingStatus::Absent, "RecordVerb");
+    for merged in [left.clone().merge(empty.clone()), empty.merge(left.clone())] {
+        assert_eq!(merged.recording, left.recording);
+        assert!(merged.voicemail, "a completed RecordVerb recording is a voicemail");
+    }
+    // Of one recording, the finished report wins over the one in progress.
+    let done = recording(&call, 5, RecordingStatus::Completed, "DialVerb");
+    let going = recording(&call, 5, RecordingStatus::InProgress, "DialVerb");
+    assert_eq!(going.clone().merge(done.clone()).recording, done.recording);
+    assert_eq!(done.clone().merge(going).recording, done.recording);
+    assert!(!done.merge(call).voicemail, "a recorded conversation is not a voicemail");
+}
+
+#[test]
+fn crm_links_are_joined_by_a_merge() {
+    let base = Lifecycle::new(4).answer(None).call;
+    let linked = |pairs: &[(&str, &str)]| {
+        let mut call = base.clone();
+        call.crm = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<BTreeMap<_, _>>();
+        call
+    };
+    let contact = linked(&[("contactId", "c-1")]);
+    let deal = linked(&[("dealId", "d-7"), ("contactId", "c-2")]);
+    let expected: BTreeMap<String, String> = [("contactId", "c-2"), ("dealId", "d-7")].map(|(k, v)| (k.to_owned(), v.to_owned())).into();
+    assert_eq!(contact.clone().merge(deal.clone()).crm, expected);
+    assert_eq!(deal.merge(contact.clone()).crm, expected);
+    assert_eq!(contact.clone().merge(base.clone()).crm, contact.crm, "a callback without links keeps them");
+}
+
+#[test]
+fn apply_says_what_each_callback_changed() {
+    let owner = number("tenant-a", "user-1", None);
+    let call = Lifecycle::new(5);
+    let updates = call.forwarded(Some(&owner), 20, 45);
+    let mut stored = None;
+    let mut changes = Vec::new();
+    for update in &updates {
+        let applied = Call::apply(stored.take(), update.call.clone());
+        changes.push(applied.changes);
+        stored = Some(applied.call);
+    }
+    assert_eq!(changes[0], Changes { created: true, newly_qualified: false, newly_attributed: true }, "the answer");
+    assert!(changes[1..].iter().all(|c| !c.created && !c.newly_attributed));
+    let qualified_by: Vec<_> = changes.iter().map(|c| c.newly_qualified).collect();
+    // The Dial outcome gives the talk time, the parent's completed status the ending.
+    assert_eq!(qualified_by, [false, false, false, false, false, false, true, false]);
+    let stored = stored.unwrap();
+    assert!(stored.qualified && stored.attributed);
+
+    // A call stored without its owner (its answer was lost) gets one from the
+    // owner update; not forwarded as far as it is known, its 67 s qualify it.
+    let unowned = Call::apply(None, call.parent_status(0, "completed", 70, Some(67)).call);
+    assert_eq!(unowned.changes, Changes { created: true, newly_qualified: true, newly_attributed: false });
+    let sid = unowned.call.call_sid;
+    let claimed = Call::apply(Some(unowned.call), CallUpdate::owner(sid, &owner, T0).call);
+    assert_eq!(claimed.changes, Changes { created: false, newly_qualified: false, newly_attributed: true });
+    assert_eq!(claimed.call.tenant_id.as_deref(), Some("tenant-a"));
+}
+
+#[test]
+fn status_callbacks_are_told_apart_by_leg_sequence_number_and_status() {
+    let call = Lifecycle::new(6);
+    let first = call.parent_status(1, "ringing", 1, None);
+    assert_eq!(first.event.sequence_number(), Some(1));
+    assert_eq!(first.event.kind(), EventKind::Status);
+    let ids = [
+        first.event.id,
+        call.parent_status(2, "ringing", 1, None).event.id,
+        call.parent_status(1, "in-progress", 1, None).event.id,
+        call.child_status(1, "ringing", 1, None).event.id,
+    ];
+    let distinct: HashSet<_> = ids.iter().collect();
+    assert_eq!(distinct.len(), ids.len(), "{ids:?}");
+    assert_eq!(call.parent_status(1, "ringing", 9, None).event.id, first.event.id, "a redelivery is the same callback");
+    let child = call.child_status(3, "completed", 50, Some(45));
+    assert_eq!(child.event.call_sid, first.event.call_sid, "a child leg's events are filed under its parent");
+    assert_eq!(child.event.sequence_number(), Some(3));
 }

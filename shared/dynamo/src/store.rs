@@ -159,6 +159,22 @@ impl DynamoStore {
         tokio::time::sleep(Duration::from_millis(pause)).await;
     }
 
+    /// A call's item as it stands (a strongly consistent read), or only the
+    /// attributes `projection` names.
+    async fn read_call(&self, call_sid: &CallSid, projection: Option<&str>) -> Result<Option<Item>, StorageError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.tables.calls)
+            .key("callSid", AttributeValue::S(call_sid.to_string()))
+            .set_projection_expression(projection.map(str::to_owned))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| storage(DisplayErrorContext(e)))?;
+        Ok(output.item)
+    }
+
     /// Every item of `table`, page after page.
     async fn scan_all<T: serde::de::DeserializeOwned>(&self, table: &str) -> Result<Vec<T>, StorageError> {
         let items: Vec<Item> = self
@@ -301,16 +317,7 @@ impl RecordCalls for DynamoStore {
 
 impl ReadCalls for DynamoStore {
     async fn call(&self, scope: &Scope, call_sid: &CallSid) -> Result<Option<CallView>, StorageError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.tables.calls)
-            .key("callSid", AttributeValue::S(call_sid.to_string()))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| storage(DisplayErrorContext(e)))?;
-        let Some((call, _)) = output.item.map(call_from_item).transpose()? else { return Ok(None) };
+        let Some((call, _)) = self.read_call(call_sid, None).await?.map(call_from_item).transpose()? else { return Ok(None) };
         if !scope.allows(call.tenant_id.as_deref()) {
             return Ok(None);
         }
@@ -363,17 +370,8 @@ impl ReadCalls for DynamoStore {
     }
 
     async fn is_attributed(&self, call_sid: &CallSid) -> Result<Option<bool>, StorageError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.tables.calls)
-            .key("callSid", AttributeValue::S(call_sid.to_string()))
-            .projection_expression("attributed")
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| storage(DisplayErrorContext(e)))?;
-        Ok(output.item.map(|item| item.get("attributed").and_then(|v| v.as_bool().ok()).copied().unwrap_or(false)))
+        let item = self.read_call(call_sid, Some("attributed")).await?;
+        Ok(item.map(|item| item.get("attributed").and_then(|v| v.as_bool().ok()).copied().unwrap_or(false)))
     }
 }
 

@@ -109,6 +109,13 @@ async fn a_forwarded_call_is_stored_with_its_owner_events_and_qualification() {
         ],
         "events in the order they happened"
     );
+    let sequence: Vec<_> = detail.events.iter().filter(|e| e.kind == EventKind::Status).map(|e| e.sequence_number).collect();
+    assert_eq!(sequence, [Some(0), Some(1), Some(2), Some(3), Some(0)], "child legs 0 to 3, then the parent's 0");
+    let keys: Vec<_> = detail.events.iter().map(|e| e.event_key.as_str()).collect();
+    assert_eq!(keys[0], "answer");
+    assert_eq!(keys[1], format!("status#{}#00000#initiated", call.child_sid));
+    assert_eq!(keys[6], "status#parent#00000#completed");
+    assert_eq!(keys[7], format!("recording#{}#completed", call.recording_sid));
     assert_eq!(detail.events[0].params.get("CallerName"), Some("Ada Lovelace"), "raw parameters are kept");
     assert!(detail.events.windows(2).all(|w| w[0].happened_at() <= w[1].happened_at()));
 }

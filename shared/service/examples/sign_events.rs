@@ -10,7 +10,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use calltrack_service::apigw::{UrlParts, public_url};
+use calltrack_service::request::{UrlParts, public_url};
 use calltrack_twilio::Params;
 use calltrack_twilio::signature::{self, Algorithm, Payload};
 use serde_json::Value;

@@ -1,23 +1,23 @@
-//! API Gateway HTTP API (payload 2.0) events in and out of [`App::handle`],
-//! and the public URL Twilio signed, rebuilt from an event.
+//! API Gateway HTTP API (payload 2.0) events in and out of [`App::handle`].
 //!
-//! `lambda_http` converts an event into an `http::Request` but panics on a few
-//! malformed ones (a body flagged base64 that is not, a query or host that
+//! `lambda_http`'s own conversion of an event into an `http::Request` panics on
+//! a few malformed ones (a body flagged base64 that is not, a query or host that
 //! `http::Uri` refuses), which the runtime turns into a 500 and Twilio into a
-//! retry. The functions take the raw event instead: what would panic is answered
-//! with a 400 that says why, and everything else goes through `lambda_http`'s
-//! own conversion, so handlers see exactly the request they always did.
+//! retry; it also parses the URL three times and the query into a map nobody
+//! reads. The functions build the request themselves, with `lambda_http`'s types
+//! and extensions: the URL is parsed once, a base64 body decoded once, and what
+//! would have panicked is answered with a 400 that says why.
 
 use crate::app::App;
 use crate::reply::{Outcome, plain};
 use crate::route::Route;
 use base64::Engine;
 use calltrack_core::ports::{LookUpNumbers, ReadCalls, RecordCalls};
-use calltrack_twilio::signature::{SIGNATURE_HEADER, SIGNATURE_SETTINGS_HEADER};
-use calltrack_twilio::{Error, RawRequest, Webhook};
+use calltrack_twilio::Error;
 use lambda_http::aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
-use lambda_http::http::StatusCode;
-use lambda_http::request::{LambdaRequest, RequestContext};
+use lambda_http::http::uri::{Authority, Scheme};
+use lambda_http::http::{StatusCode, Uri};
+use lambda_http::request::RequestContext;
 use lambda_http::{Body, RequestExt, Response, tracing};
 
 /// Answers one event for the function serving `routes`.
@@ -26,41 +26,57 @@ pub async fn handle_event<S: RecordCalls + LookUpNumbers + ReadCalls>(
     routes: &[Route],
     event: ApiGatewayV2httpRequest,
 ) -> ApiGatewayV2httpResponse {
-    let response = match malformed(&event) {
-        None => app.handle(routes, &lambda_http::Request::from(LambdaRequest::ApiGatewayV2(event))).await,
-        Some(err) => {
+    let raw_path = event.raw_path.clone();
+    let response = match request_of(event) {
+        Ok(request) => app.handle(routes, &request).await,
+        Err(err) => {
             let outcome = Outcome::Refused.as_str();
-            tracing::info!(route = event.raw_path.as_deref(), status = 400, outcome, reason = %err, "webhook");
+            tracing::info!(route = raw_path.as_deref(), status = 400, outcome, reason = %err, "webhook");
             plain(StatusCode::BAD_REQUEST, &err.to_string())
         }
     };
     to_event(response)
 }
 
-/// Why `lambda_http` could not turn this event into a request, if it could not.
-fn malformed(event: &ApiGatewayV2httpRequest) -> Option<Error> {
-    if event.is_base64_encoded
-        && let Some(body) = &event.body
-        && base64::engine::general_purpose::STANDARD.decode(body).is_err()
-    {
-        return Some(Error::MalformedBody("marked base64 but is not valid base64".into()));
-    }
-    // The URL lambda_http builds: scheme from X-Forwarded-Proto, host from Host or domainName.
+/// The request an event stands for, as `lambda_http` would build it (scheme
+/// from `X-Forwarded-Proto`, host from `Host` or the domain name, the raw path
+/// and query), or why there is none.
+fn request_of(event: ApiGatewayV2httpRequest) -> Result<lambda_http::Request, Error> {
+    let body = match event.body {
+        None => Body::Empty,
+        Some(body) if event.is_base64_encoded => Body::Binary(
+            base64::engine::general_purpose::STANDARD
+                .decode(body)
+                .map_err(|_| Error::MalformedBody("marked base64 but is not valid base64".into()))?,
+        ),
+        Some(body) => Body::Text(body),
+    };
     let header = |name: &str| event.headers.get(name).and_then(|v| v.to_str().ok());
     let scheme = header("x-forwarded-proto").unwrap_or("https");
-    let path = event.raw_path.as_deref().unwrap_or_default();
-    let mut uri = match header("host").or(event.request_context.domain_name.as_deref()) {
-        Some(host) => match url::Url::parse(&format!("{scheme}://{host}{path}")) {
-            Ok(url) => String::from(url),
-            Err(_) => return Some(Error::invalid("request URL", "has an invalid host or scheme")),
-        },
-        None => path.to_owned(),
+    let host = header("host").or(event.request_context.domain_name.as_deref());
+    let raw_path = event.raw_path.unwrap_or_default();
+    let mut uri = match host {
+        Some(host) => [scheme, "://", host, &raw_path].concat(),
+        None => raw_path.clone(),
     };
     if let Some(query) = event.raw_query_string.as_deref().filter(|q| !q.is_empty()) {
         uri.push('?');
         uri.push_str(query);
     }
-    lambda_http::http::Uri::try_from(uri).err().map(|_| Error::invalid("query string", "has characters a URL cannot carry"))
+    let uri = Uri::try_from(uri).map_err(|_| {
+        // Only a refusal looks closer, to say which part is at fault.
+        let bad_host = host.is_some_and(|host| Authority::try_from(host).is_err() || Scheme::try_from(scheme).is_err());
+        if bad_host {
+            Error::invalid("request URL", "has an invalid host or scheme")
+        } else {
+            Error::invalid("query string", "has characters a URL cannot carry")
+        }
+    })?;
+    let mut request = lambda_http::Request::new(body);
+    *request.method_mut() = event.request_context.http.method.clone();
+    *request.uri_mut() = uri;
+    *request.headers_mut() = event.headers;
+    Ok(request.with_raw_http_path(raw_path).with_request_context(RequestContext::ApiGatewayV2(event.request_context)))
 }
 
 /// The HTTP API's response event for a response.
@@ -72,82 +88,4 @@ fn to_event(response: Response<Body>) -> ApiGatewayV2httpResponse {
     event.is_base64_encoded = matches!(body, Body::Binary(_));
     event.body = Some(body).filter(|b| !matches!(b, Body::Empty));
     event
-}
-
-/// Reads the webhook in a `lambda_http` request made from an API Gateway
-/// HTTP API (v2) event. `public_base_url` is the URL prefix configured in
-/// Twilio (see [`public_url`]); base64 bodies arrive already decoded.
-pub fn webhook_of(request: &lambda_http::Request, public_base_url: Option<&str>) -> Result<Webhook, Error> {
-    let context = match request.request_context_ref() {
-        Some(RequestContext::ApiGatewayV2(context)) => Some(context),
-        _ => None,
-    };
-    let domain = context.and_then(|c| c.domain_name.as_deref()).or(request.uri().host());
-    let url = public_url(UrlParts {
-        public_base_url,
-        route_key: context.and_then(|c| c.route_key.as_deref()),
-        stage: context.and_then(|c| c.stage.as_deref()),
-        domain_name: domain,
-        // Outside API Gateway (the local server) there is no raw path: the URI's is the one.
-        raw_path: Some(request.raw_http_path()).filter(|p| !p.is_empty()).unwrap_or(request.uri().path()),
-        raw_query: request.uri().query(),
-    });
-    let header = |name: &str| request.headers().get(name).and_then(|v| v.to_str().ok());
-    let body: &[u8] = request.body().as_ref();
-    Webhook::from_raw(RawRequest {
-        method: request.method().as_str(),
-        url: &url,
-        content_type: header("content-type"),
-        body,
-        signature: header(SIGNATURE_HEADER),
-        settings: header(SIGNATURE_SETTINGS_HEADER),
-    })
-}
-
-/// The parts of an API Gateway HTTP API (v2) event that locate the request.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct UrlParts<'a> {
-    /// The URL prefix configured in Twilio, e.g. `https://calls.example.com`
-    /// (a custom domain, maybe with a base path) or `https://abc.execute-api.us-east-1.amazonaws.com/prod`.
-    pub public_base_url: Option<&'a str>,
-    /// `requestContext.routeKey`, e.g. `POST /api/twilio/voice/status`.
-    pub route_key: Option<&'a str>,
-    /// `requestContext.stage`, e.g. `$default` or `prod`.
-    pub stage: Option<&'a str>,
-    /// `requestContext.domainName`.
-    pub domain_name: Option<&'a str>,
-    /// `rawPath`: includes a named stage, never a custom domain's base path.
-    pub raw_path: &'a str,
-    /// `rawQueryString`, exactly as received.
-    pub raw_query: Option<&'a str>,
-}
-
-/// Rebuilds the URL Twilio requested, which is the URL it signed.
-///
-/// With a configured public base URL it is that base plus the route's path plus
-/// the raw query, which holds behind custom domains, base path mappings and
-/// stages alike. Without one it is `https://` + the event's domain name + raw
-/// path + raw query, which is right for the default `execute-api` URL.
-pub fn public_url(parts: UrlParts<'_>) -> String {
-    let query = parts.raw_query.filter(|q| !q.is_empty());
-    let mut url = match parts.public_base_url.filter(|b| !b.is_empty()) {
-        Some(base) => [base.trim_end_matches('/'), route_path(&parts)].concat(),
-        None => ["https://", parts.domain_name.unwrap_or_default(), parts.raw_path].concat(),
-    };
-    if let Some(query) = query {
-        url.push('?');
-        url.push_str(query);
-    }
-    url
-}
-
-/// The route's own path: literal in the route key, else the raw path without its stage.
-fn route_path<'a>(parts: &UrlParts<'a>) -> &'a str {
-    let literal_route = parts.route_key.and_then(|key| key.split_once(' ')).map(|(_, path)| path).filter(|path| !path.contains('{'));
-    literal_route.unwrap_or_else(|| {
-        let stage_prefix = parts.stage.filter(|s| *s != "$default").and_then(|stage| {
-            parts.raw_path.strip_prefix('/').and_then(|p| p.strip_prefix(stage)).filter(|rest| rest.is_empty() || rest.starts_with('/'))
-        });
-        stage_prefix.unwrap_or(parts.raw_path)
-    })
 }

@@ -3,10 +3,10 @@
 //! request (size, then the body, then the signature), runs the route (in
 //! `routes/`), and logs and counts what became of it.
 
-use crate::apigw::webhook_of;
 use crate::context::Context;
 use crate::numbers::NumberCache;
 use crate::reply::Handled;
+use crate::request::webhook_of;
 use crate::route::Route;
 use crate::routes;
 use crate::settings::Settings;

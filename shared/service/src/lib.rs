@@ -1,8 +1,8 @@
 //! The webhooks as a service. A request reads top to bottom:
-//! - [`apigw`]: the API Gateway event in, the public URL Twilio signed, the
-//!   response event out;
-//! - [`app`]: find the [`route`], refuse what is too large, read and verify
-//!   the webhook, then run the route with a [`context`];
+//! - [`apigw`]: the API Gateway event in, the response event out;
+//! - [`app`]: find the [`route`], refuse what is too large, read the webhook
+//!   ([`request`]: the public URL Twilio signed) and verify it, then run the
+//!   route with a [`context`];
 //! - [`routes`]: one file per route, each parse, decide, store, respond;
 //! - [`reply`]: the answers and the [`reply::Outcome`] a log line names;
 //!   [`metrics`] counts them.
@@ -18,6 +18,7 @@ pub mod lambda;
 pub mod metrics;
 pub mod numbers;
 pub mod reply;
+pub mod request;
 pub mod route;
 pub mod routes;
 pub mod settings;

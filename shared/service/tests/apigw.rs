@@ -2,7 +2,7 @@
 //! conversion, then rebuilt into the URL Twilio signed and verified. The events
 //! and their signatures come from tests/data/apigw/generate.py (Python's hmac).
 
-use calltrack_service::apigw::{UrlParts, public_url, webhook_of};
+use calltrack_service::request::{UrlParts, public_url, webhook_of};
 use calltrack_twilio::Keyring;
 use calltrack_twilio::voice::CallWebhook;
 
