@@ -5,7 +5,7 @@
 
 CARGO ?= cargo
 
-.PHONY: demo test lint unit bench bench-node load cold-start fuzz events
+.PHONY: demo test lint unit mutants-changed mutants bench bench-node load cold-start fuzz events
 
 ## The product on this machine: DynamoDB Local, the tables, a demo number, the
 ## webhooks on http://127.0.0.1:3000 (PORT=...), three simulated calls. Ctrl-C stops it.
@@ -15,8 +15,9 @@ demo:
 
 ## Every test: formatting, lints, unit, integration (on DynamoDB Local), property
 ## and doc tests, the bad-input corpus, a 200-call load test and the storage-outage
-## test, and each criterion benchmark run once as a smoke test.
-test: lint unit
+## test, each criterion benchmark run once as a smoke test, and mutation testing of
+## what the last commit changed in the pure crates.
+test: lint unit mutants-changed
 
 lint:
 	$(CARGO) fmt --all --check
@@ -26,6 +27,13 @@ lint:
 unit:
 	scripts/with-dynamodb-local scripts/with-moto $(CARGO) test --workspace --all-targets --locked
 	$(CARGO) test --workspace --doc --locked
+
+mutants-changed:
+	scripts/mutants --changed
+
+## Mutation testing of every line of the pure crates, calltrack-twilio and calltrack-core.
+mutants:
+	scripts/mutants
 
 ## Criterion benchmarks, measured (reports in target/criterion/).
 bench:

@@ -57,7 +57,7 @@ pub async fn run(command: Command) -> Result<(), Failure> {
             println!("\n{:<20} {:<10} {:<12} {:>4}  KEY", "HAPPENED (UTC)", "KIND", "STATUS", "SEQ");
             for e in &view.events {
                 let seq = e.sequence_number.map_or("-".to_owned(), |n| n.to_string());
-                let kind = serde_json::to_value(e.kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+                let kind = e.kind.as_str();
                 let status = e.status.as_deref().unwrap_or("-");
                 println!("{:<20} {kind:<10} {status:<12} {seq:>4}  {}", time_of(e.happened_at()), e.event_key);
             }

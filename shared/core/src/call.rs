@@ -277,9 +277,7 @@ impl Call {
 fn merge_maps(mut a: BTreeMap<String, String>, b: BTreeMap<String, String>) -> BTreeMap<String, String> {
     for (key, value) in b {
         let slot = a.entry(key).or_default();
-        if value > *slot {
-            *slot = value;
-        }
+        *slot = std::mem::take(slot).max(value);
     }
     a
 }
@@ -353,6 +351,19 @@ pub enum EventKind {
     Recording,
     /// The owner, filled in from the tracking number after the answer could not be stored.
     Owner,
+}
+
+impl EventKind {
+    /// The kind's name, as stored and shown: `answer`, `status`, `dial`, `recording`, `owner`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Answer => "answer",
+            EventKind::Status => "status",
+            EventKind::Dial => "dial",
+            EventKind::Recording => "recording",
+            EventKind::Owner => "owner",
+        }
+    }
 }
 
 impl EventId {

@@ -72,3 +72,13 @@ pub trait ManageNumbers: Send + Sync {
     /// listing, never on a webhook's path.
     fn tracking_numbers(&self) -> impl Future<Output = Result<Vec<TrackingNumber>, StorageError>> + Send;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_storage_error_says_what_failed() {
+        assert_eq!(StorageError("DynamoDB timed out".into()).to_string(), "storage failed: DynamoDB timed out");
+    }
+}

@@ -34,3 +34,18 @@ pub struct TrackingNumber {
 fn on() -> bool {
     true
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recording_voicemail_and_forwarding_are_on_unless_switched_off() {
+        let stored = r#"{"phoneNumber":"+18005551212","tenantId":"acme","userId":"jane","forwardTo":"+14155550123"}"#;
+        let number: TrackingNumber = serde_json::from_str(stored).unwrap();
+        assert!(number.record && number.voicemail && number.active);
+        let off = stored.replace('}', r#","record":false,"voicemail":false,"active":false}"#);
+        let number: TrackingNumber = serde_json::from_str(&off).unwrap();
+        assert!(!number.record && !number.voicemail && !number.active);
+    }
+}

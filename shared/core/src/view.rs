@@ -246,3 +246,65 @@ impl CallView {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(key: &str, occurred_at: Option<i64>, received_at: i64, sequence_number: Option<u32>) -> EventView {
+        EventView {
+            kind: EventKind::Status,
+            status: None,
+            sequence_number,
+            occurred_at,
+            received_at,
+            event_key: key.into(),
+            params: Params::default(),
+        }
+    }
+
+    #[test]
+    fn a_tenant_sees_only_its_own_calls_and_an_operator_every_call() {
+        let tenant = Scope::Tenant(TenantId::parse("tenant", "acme").unwrap());
+        assert!(tenant.allows(Some("acme")));
+        assert!(!tenant.allows(Some("acme2")) && !tenant.allows(None), "another tenant's, or nobody's");
+        assert!(Scope::Operator.allows(Some("acme")) && Scope::Operator.allows(None));
+    }
+
+    #[test]
+    fn tenant_ids_refuse_what_could_join_two_keys() {
+        for good in ["acme", "a", "tenant-1.eu_west:x@y", &"t".repeat(128)] {
+            let tenant = TenantId::parse("--tenant", good).unwrap();
+            assert_eq!((tenant.as_str(), tenant.to_string().as_str()), (good, good));
+        }
+        for bad in ["", "a#b", "a b", "<x>", &"t".repeat(129)] {
+            let err = TenantId::parse("--tenant", bad).unwrap_err();
+            assert!(err.to_string().starts_with("--tenant is not a valid tenant id"), "{bad:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn events_list_by_when_they_happened_then_sequence_number() {
+        let mut events = vec![
+            event("c", None, 3_000, None),
+            event("b2", Some(2_000), 2_500, Some(2)),
+            event("a", Some(1_000), 9_000, None),
+            event("b1", Some(2_000), 2_400, Some(1)),
+        ];
+        assert_eq!(events[0].happened_at(), 3_000, "no Timestamp: when it was received");
+        assert_eq!(events[2].happened_at(), 1_000, "Twilio's Timestamp when it sent one");
+        EventView::sort(&mut events);
+        let keys: Vec<_> = events.iter().map(|e| e.event_key.as_str()).collect();
+        assert_eq!(keys, ["a", "b1", "b2", "c"]);
+    }
+
+    #[test]
+    fn a_listing_query_starts_with_every_call_of_its_tenant() {
+        let query = CallQuery::tenant(TenantId::parse("tenant", "acme").unwrap());
+        assert_eq!(query.tenant.as_str(), "acme");
+        assert_eq!(
+            (query.user_id, query.since, query.until, query.qualified_only, query.limit, query.cursor),
+            (None, None, None, false, None, None)
+        );
+    }
+}

@@ -158,3 +158,32 @@ fn status_callbacks_are_told_apart_by_leg_sequence_number_and_status() {
     assert_eq!(child.event.call_sid, first.event.call_sid, "a child leg's events are filed under its parent");
     assert_eq!(child.event.sequence_number(), Some(3));
 }
+
+#[test]
+fn a_forwarded_call_merges_into_its_facts_even_without_its_answer_or_dial_outcome() {
+    let owner = number("tenant-a", "user-1", None);
+    let call = Lifecycle::new(7);
+    // Rings 20 s at the business, talks 45 s: the parent leg lasts 67 s from T0.
+    let updates = call.forwarded(Some(&owner), 20, 45);
+    let whole = fold(&updates);
+    assert!(whole.forwarded && whole.answered && whole.attributed);
+    assert_eq!((whole.started_at, whole.ended_at, whole.duration_seconds), (T0, Some(T0 + 67_000), Some(67)));
+    assert_eq!((whole.dial_talk_seconds, whole.child_talk_seconds, whole.talk_seconds), (Some(45), Some(45), Some(45)));
+    assert_eq!((whole.qualified, whole.qualification_reason.as_str()), (true, "qualified: talked 45 s"));
+
+    // Storage was down for the answer and the dial-result: the callbacks that
+    // are redelivered still give the start, the forward and the talk time.
+    let callbacks: Vec<CallUpdate> =
+        updates.into_iter().filter(|u| !matches!(u.event.kind(), EventKind::Answer | EventKind::Dial)).collect();
+    let recovered = fold(&callbacks);
+    assert!(recovered.forwarded, "only our <Dial> makes child legs");
+    assert_eq!((recovered.started_at, recovered.ended_at), (T0, Some(T0 + 67_000)), "the start is the end less CallDuration");
+    assert_eq!((recovered.dial_talk_seconds, recovered.child_talk_seconds, recovered.talk_seconds), (None, Some(45), Some(45)));
+    assert_eq!(recovered.qualification_reason, "qualified: talked 45 s");
+
+    // A child leg's duration counts as talk time only once the leg completed.
+    let ringing = call.child_status(1, "ringing", 1, Some(9)).call;
+    assert_eq!(ringing.child_talk_seconds, None);
+    let status = call.parent_status(3, "completed", 67, Some(67));
+    assert_eq!(status.event.occurred_at, Some(T0 + 67_000), "Twilio's Timestamp");
+}

@@ -97,13 +97,13 @@ impl DynamoStore {
 
         let event = Put::builder()
             .table_name(&self.tables.events)
-            .set_item(Some(event_item(&update.event, self.event_retention)?))
+            .set_item(Some(event_item(&update.event, self.event_retention)))
             .condition_expression("attribute_not_exists(callSid)")
             .build()
             .map_err(storage)?;
         let call = Put::builder()
             .table_name(&self.tables.calls)
-            .set_item(Some(call_item(&applied.call, version)?))
+            .set_item(Some(call_item(&applied.call, version)))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
         let call = match expected {
             Some(old) => call

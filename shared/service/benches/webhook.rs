@@ -40,7 +40,7 @@ impl LookUpNumbers for NoIo {
 
 impl RecordCalls for NoIo {
     async fn record(&self, update: &CallUpdate) -> Result<Recorded, StorageError> {
-        let items = (call_item(&update.call, 1)?, event_item(&update.event, Duration::from_secs(86_400))?);
+        let items = (call_item(&update.call, 1), event_item(&update.event, Duration::from_secs(86_400)));
         black_box(items);
         // The usual case: the call was answered, and so owned, before its callbacks.
         let call = Call { attributed: true, ..update.call.clone() };
