@@ -187,3 +187,13 @@ fn a_forwarded_call_merges_into_its_facts_even_without_its_answer_or_dial_outcom
     let status = call.parent_status(3, "completed", 67, Some(67));
     assert_eq!(status.event.occurred_at, Some(T0 + 67_000), "Twilio's Timestamp");
 }
+
+#[test]
+fn each_event_kind_has_one_name() {
+    let kinds = [EventKind::Answer, EventKind::Status, EventKind::Dial, EventKind::Recording, EventKind::Owner];
+    let names: Vec<_> = kinds.iter().map(|k| k.as_str()).collect();
+    assert_eq!(names, ["answer", "status", "dial", "recording", "owner"]);
+    for kind in kinds {
+        assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str(), "its JSON is the same name");
+    }
+}
