@@ -397,6 +397,16 @@ mod tests {
     }
 
     #[test]
+    fn dial_outcomes() {
+        let connected: Vec<_> = DialCallStatus::ALL.iter().filter(|s| s.connected()).map(|s| s.as_str()).collect();
+        assert_eq!(connected, ["completed", "answered"]);
+        let told_by_child: Vec<_> = CallStatus::ALL.iter().map(|s| DialCallStatus::of_child(*s).map(DialCallStatus::as_str)).collect();
+        let ended = [Some("completed"), Some("busy"), Some("failed"), Some("no-answer"), Some("canceled")];
+        assert_eq!(told_by_child[..4], [None; 4], "queued, initiated, ringing, in-progress: the Dial goes on");
+        assert_eq!(told_by_child[4..], ended);
+    }
+
+    #[test]
     fn phone_numbers() {
         for good in ["+14155550123", "+442071838750", "+12", "+123456789012345"] {
             let n = PhoneNumber::parse("From", good).unwrap();
