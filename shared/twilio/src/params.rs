@@ -130,16 +130,6 @@ impl Params {
         Some(&self.text[value.clone()])
     }
 
-    /// A parameter that must be present and not empty, parsed.
-    pub fn required<T: Field>(&self, name: &'static str) -> Result<T, Error> {
-        Found { name, value: self.get(name) }.required()
-    }
-
-    /// A parameter that may be absent, parsed; an empty value counts as absent.
-    pub fn optional<T: Field>(&self, name: &'static str) -> Result<Option<T>, Error> {
-        Found { name, value: self.get(name) }.optional()
-    }
-
     /// Every `(key, value)` pair in arrival order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
         self.pairs.iter().map(|(k, v)| (&self.text[k.clone()], &self.text[v.clone()]))
@@ -277,6 +267,12 @@ mod tests {
         );
         assert_eq!(p.get("Digits"), Some("5678"));
         assert_eq!(p.get("Absent"), None);
+    }
+
+    #[test]
+    fn a_value_keeps_every_equals_sign_after_the_first() {
+        let p = Params::from_form(b"a=b=c&d==&=e").unwrap();
+        assert_eq!(pairs(&p), [("a", "b=c"), ("d", "="), ("", "e")]);
     }
 
     #[test]
