@@ -375,8 +375,13 @@ mod tests {
     }
 
     #[test]
-    fn serialises_as_ordered_pairs() {
+    fn serialises_as_ordered_pairs_and_reads_back() {
         let p: Params = [("b", "2"), ("a", "1"), ("b", "3")].into_iter().collect();
-        assert_eq!(serde_json::to_string(&p).unwrap(), r#"[["b","2"],["a","1"],["b","3"]]"#);
+        let json = serde_json::to_string(&p).unwrap();
+        assert_eq!(json, r#"[["b","2"],["a","1"],["b","3"]]"#);
+        let back: Params = serde_json::from_str(&json).unwrap();
+        assert_eq!(pairs(&back), pairs(&p));
+        assert_eq!(format!("{p:?}"), r#"[("b", "2"), ("a", "1"), ("b", "3")]"#);
+        assert!(!p.is_empty() && Params::default().is_empty());
     }
 }

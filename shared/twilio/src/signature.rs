@@ -337,6 +337,8 @@ mod tests {
             "{shown}"
         );
         assert!(Keyring::parse(" , \n").is_err());
+        assert!(Keyring::parse("key:k1=shared").is_ok(), "a shared key alone is a keyring");
+        assert!(Keyring::parse("token").is_ok(), "a token alone is a keyring");
         assert!(Keyring::parse("ACnope=token").is_err());
         assert!(Keyring::parse("weird=thing").is_err());
         // Auth tokens are 32 hex digits: no '=' in them, so every other entry is refused.
