@@ -56,24 +56,23 @@ pub async fn handle<S: RecordCalls + LookUpNumbers>(cx: &Context<'_, S>, hook: W
 
 /// `<Dial>` to the business, every callback pointed at our routes.
 fn forward<S>(cx: &Context<'_, S>, call: &CallWebhook, number: Option<&TrackingNumber>, to: &PhoneNumber) -> Response {
-    let url = |route: Route| cx.url(route);
     let record = number.is_none_or(|n| n.record);
     // The business sees who is calling; a withheld caller shows as the tracking number.
     let caller_id = Some(&call.from_number).filter(|n| n.is_e164()).or(call.tracking_number.as_ref()).unwrap_or(&call.to_number);
     let mut business =
-        Number::new(to.as_str()).status_callback(&url(Route::Status)).status_callback_event("initiated ringing answered completed");
+        Number::new(to.as_str()).status_callback(&cx.url(Route::Status)).status_callback_event("initiated ringing answered completed");
     if let Some(whisper) = number.and_then(|n| n.whisper.as_deref()) {
-        business = business.url(&format!("{}?text={}", url(Route::Whisper), utf8_percent_encode(whisper, NON_ALPHANUMERIC)));
+        business = business.url(&format!("{}?text={}", cx.url(Route::Whisper), utf8_percent_encode(whisper, NON_ALPHANUMERIC)));
     }
     let mut dial = Dial::new()
-        .action(&url(Route::DialResult))
+        .action(&cx.url(Route::DialResult))
         .timeout(cx.settings.dial_timeout_seconds)
         .caller_id(caller_id.as_str())
         .answer_on_bridge(true)
         .record(if record { DialRecord::RecordFromAnswerDual } else { DialRecord::DoNotRecord })
         .number(business);
     if record {
-        dial = dial.recording_status_callback(&url(Route::Recording)).recording_status_callback_event("completed absent");
+        dial = dial.recording_status_callback(&cx.url(Route::Recording)).recording_status_callback_event("completed absent");
     }
     Response::new().dial(dial)
 }
