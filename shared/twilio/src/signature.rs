@@ -281,13 +281,10 @@ fn port_twin(url: &str) -> String {
     let authority_start = scheme_end + 3;
     let authority_end = url[authority_start..].find(['/', '?', '#']).map_or(url.len(), |i| authority_start + i);
     let authority = &url[authority_start..authority_end];
-    // The host starts after any credentials; an IPv6 literal's colons are not a port.
-    let host_start = authority.rfind('@').map_or(0, |i| i + 1);
-    let port_colon = authority[host_start..]
-        .rfind(':')
-        .map(|i| host_start + i)
-        .filter(|&i| !authority[i..].contains(']'))
-        .filter(|&i| authority.len() > i + 1 && authority[i + 1..].bytes().all(|b| b.is_ascii_digit()));
+    // A port is the digits after the last colon, up to the path: a colon in
+    // credentials (`user:pass@`) or in an IPv6 literal (`[::1]`) has other
+    // characters after it. An empty port (`a.com:`) is the default one.
+    let port_colon = authority.rfind(':').filter(|&i| authority[i + 1..].bytes().all(|b| b.is_ascii_digit()));
     match port_colon {
         Some(colon) => [&url[..authority_start + colon], &url[authority_end..]].concat(),
         None => {
@@ -313,6 +310,9 @@ mod tests {
             ("https://[::1]:8080/x", "https://[::1]/x"),
             ("https://[::1]/x", "https://[::1]:443/x"),
             ("https://a.com?q=a:1", "https://a.com:443?q=a:1"),
+            ("https://a.com:/x", "https://a.com/x"),
+            ("https://user:123@a.com/x", "https://user:123@a.com:443/x"),
+            ("https://[::1]#f", "https://[::1]:443#f"),
         ];
         for (url, twin) in cases {
             assert_eq!(port_twin(url), twin, "{url}");
