@@ -5,13 +5,13 @@
 
 CARGO ?= cargo
 
-.PHONY: demo test lint unit mutants-changed mutants bench bench-node load cold-start fuzz events
+.PHONY: demo test lint unit mutants-changed mutants bench bench-node load outage cold-start fuzz events
 
 ## The product on this machine: DynamoDB Local, the tables, a demo number, the
 ## webhooks on http://127.0.0.1:3000 (PORT=...), three simulated calls. Ctrl-C stops it.
 demo:
 	$(CARGO) build --quiet -p calltrack
-	scripts/with-dynamodb-local scripts/demo
+	scripts/with-dynamodb-local scripts/with-moto scripts/demo
 
 ## Every test: formatting, lints, unit, integration (on DynamoDB Local), property
 ## and doc tests, the bad-input corpus, a 200-call load test and the storage-outage
@@ -23,6 +23,7 @@ lint:
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 	scripts/python-tools sam validate --lint
+	scripts/checkov
 
 unit:
 	scripts/with-dynamodb-local scripts/with-moto $(CARGO) test --workspace --all-targets --locked
@@ -47,7 +48,13 @@ bench-node:
 
 ## The load test at full size on release builds: 2000 calls, 32 at once (BENCHMARKS.md).
 load:
-	LOAD_CALLS=$${LOAD_CALLS:-2000} scripts/with-dynamodb-local $(CARGO) test --release --locked -p calltrack --test load -- --nocapture
+	LOAD_CALLS=$${LOAD_CALLS:-2000} scripts/with-dynamodb-local scripts/with-moto $(CARGO) test --release --locked -p calltrack --test load -- --nocapture
+
+## The storage-outage test at full size on release builds: 500 calls, 16 at once,
+## DynamoDB Local stopped for 20 s, no redelivery (BENCHMARKS.md).
+outage:
+	OUTAGE_CALLS=$${OUTAGE_CALLS:-500} OUTAGE_CONCURRENCY=$${OUTAGE_CONCURRENCY:-16} OUTAGE_SECONDS=$${OUTAGE_SECONDS:-20} \
+	  scripts/with-dynamodb-local scripts/with-moto $(CARGO) test --release --locked -p calltrack --test faults -- --nocapture
 
 ## Cold start and peak memory of the release functions against a local Runtime API
 ## (cli/examples/cold_start.rs; COLD_START_RUNS and its other settings pass through).
