@@ -1,8 +1,9 @@
-//! `calltrack calls list|show`: the stored calls as their readers see them
-//! (`CallSummary`, `CallView`), as a table or as their stable camelCase JSON.
+//! `calltrack calls list|show|erase`: the stored calls as their readers see
+//! them (`CallSummary`, `CallView`), as a table or as their stable camelCase
+//! JSON; and one caller's calls erased, events and all.
 
 use crate::{Failure, storage};
-use calltrack_core::ports::ReadCalls;
+use calltrack_core::ports::{EraseCallers, ReadCalls};
 use calltrack_core::view::{CallQuery, CallSummary, Scope, TenantId};
 use calltrack_twilio::fields::{CallSid, Field, PhoneNumber};
 
@@ -19,6 +20,27 @@ pub enum Command {
         #[command(flatten)]
         storage: storage::Storage,
     },
+    /// Erases one caller's data: every call from a number, in every tenant, with all its events
+    #[command(long_about = "Erases one caller's data: every call whose caller (From) is --from, in every tenant \
+and to unknown numbers alike, with all its events (raw callbacks), then prints how many went.\n\n\
+There is no index on the caller, so this reads the whole calls table (a Scan filtered on the caller, \
+page after page): an operator's command, which costs a read of every call. Run it once the caller's \
+calls have ended: a callback that comes in afterwards stores its call again. Running it again is \
+harmless, and finishes what an interrupted run began (a call's events go before the call). \
+--dry-run lists the calls that would go, and erases nothing.")]
+    Erase(EraseArgs),
+}
+
+#[derive(clap::Args)]
+pub struct EraseArgs {
+    /// The caller whose calls to erase, in E.164 (+12125550199)
+    #[arg(long)]
+    from: String,
+    /// List the calls that would be erased, and erase nothing
+    #[arg(long)]
+    dry_run: bool,
+    #[command(flatten)]
+    storage: storage::Storage,
 }
 
 #[derive(clap::Args)]
@@ -45,6 +67,7 @@ pub struct ListArgs {
 pub async fn run(command: Command) -> Result<(), Failure> {
     match command {
         Command::List(args) => list(args).await,
+        Command::Erase(args) => erase(args).await,
         Command::Show { call_sid, json, storage } => {
             let sid = CallSid::parse("CALLSID", &call_sid)?;
             let view = storage.store().await?.call(&Scope::Operator, &sid).await.map_err(|e| storage.failure(e))?;
@@ -88,6 +111,29 @@ async fn list(args: ListArgs) -> Result<(), Failure> {
     } else {
         print_table(&calls);
     }
+    Ok(())
+}
+
+async fn erase(args: EraseArgs) -> Result<(), Failure> {
+    let caller = PhoneNumber::e164("--from", &args.from)?;
+    let store = args.storage.store().await?;
+    let calls = store.calls_from(&caller).await.map_err(|e| args.storage.failure(e))?;
+    if args.dry_run {
+        println!("{:<34} {:<20} TENANT", "CALL SID", "STARTED (UTC)");
+        for call in &calls {
+            let started = call.started_at.map_or("-".to_owned(), time_of);
+            println!("{:<34} {started:<20} {}", call.call_sid, call.tenant_id.as_deref().unwrap_or("(none)"));
+        }
+        println!("would erase {} calls from {caller}, and their events (--dry-run: nothing erased)", calls.len());
+        return Ok(());
+    }
+    let mut events = 0;
+    for call in &calls {
+        let erased = store.erase_call(&call.call_sid).await.map_err(|e| args.storage.failure(e))?;
+        println!("erased {} ({erased} events)", call.call_sid);
+        events += erased;
+    }
+    println!("erased {} calls and {events} events from {caller}", calls.len());
     Ok(())
 }
 

@@ -30,7 +30,7 @@ enum Command {
     /// Adds, lists and removes tracking numbers
     #[command(subcommand)]
     Numbers(numbers::Command),
-    /// Lists calls and shows one with its events
+    /// Lists calls, shows one with its events, erases one caller's calls
     #[command(subcommand)]
     Calls(calls::Command),
     /// Plays the webhooks Twilio sends for realistic calls, signed, against a running stack

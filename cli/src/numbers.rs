@@ -60,6 +60,11 @@ pub struct AddArgs {
     /// Read to the business before it is connected
     #[arg(long)]
     whisper: Option<String>,
+    /// Said to the caller before the call is forwarded, where both parties must
+    /// consent to a recording, e.g. "This call may be recorded."; said only when
+    /// the call is recorded
+    #[arg(long)]
+    disclosure: Option<String>,
     #[command(flatten)]
     storage: storage::Storage,
 }
@@ -76,9 +81,13 @@ pub async fn run(command: Command) -> Result<(), Failure> {
                 record: !args.no_record,
                 voicemail: !args.no_voicemail,
                 whisper: args.whisper,
+                disclosure: args.disclosure.map(|text| non_empty("--disclosure", text)).transpose()?,
                 min_talk_seconds: args.min_seconds,
                 active: true,
             };
+            if number.disclosure.is_some() && !number.record {
+                eprintln!("note: --disclosure is said only on recorded calls, and this number is not recorded (--no-record)");
+            }
             args.storage.store().await?.put_tracking_number(&number).await.map_err(|e| args.storage.failure(e))?;
             println!(
                 "added {} for tenant {} (user {}), forwarded to {}",

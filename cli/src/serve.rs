@@ -1,10 +1,13 @@
 //! `calltrack serve`: the functions' own handlers behind one local HTTP server,
-//! with the routes of template.yaml. What `sam local start-api` would give,
-//! without Docker; meant for ngrok and a real Twilio number.
+//! with the routes of template.yaml, and the replay function's loop on the
+//! callback queue. What `sam local start-api` would give, without Docker;
+//! meant for ngrok and a real Twilio number.
 
 use crate::{Failure, storage};
 use calltrack_dynamo::DynamoStore;
-use calltrack_service::{App, Route};
+use calltrack_service::aws::sdk_config;
+use calltrack_service::{App, Route, replay};
+use calltrack_sqs::SqsQueue;
 use calltrack_twilio::Keyring;
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
@@ -24,9 +27,24 @@ pub struct Args {
     /// The URL Twilio calls, e.g. your ngrok URL; http://127.0.0.1:<port> when unset
     #[arg(long, env = "PUBLIC_BASE_URL")]
     public_base_url: Option<String>,
+    /// The callback queue, where callbacks go when storage cannot take them
+    /// [default: $CALLBACK_QUEUE_URL; with --sqs-endpoint-url alone, calltrack-callbacks is created there]
+    #[arg(long)]
+    queue_url: Option<String>,
+    /// SQS endpoint, e.g. moto's server; AWS when unset
+    #[arg(long, env = "AWS_ENDPOINT_URL_SQS")]
+    sqs_endpoint_url: Option<String>,
+    /// The queue created on --sqs-endpoint-url when no --queue-url is given
+    /// (its dead-letter queue is <name>-dead-letter)
+    #[arg(long, default_value = "calltrack-callbacks")]
+    queue_name: String,
     #[command(flatten)]
     storage: storage::Storage,
 }
+
+/// How often a callback is tried before it goes to the dead-letter queue
+/// (template.yaml's `maxReceiveCount`).
+const MAX_RECEIVE_COUNT: u32 = 10;
 
 pub async fn run(args: Args) -> Result<(), Failure> {
     lambda_http::tracing::init_default_subscriber();
@@ -35,10 +53,23 @@ pub async fn run(args: Args) -> Result<(), Failure> {
     let address = listener.local_addr().map_err(|e| Failure::from(e.to_string()))?;
     let base = args.public_base_url.clone().unwrap_or_else(|| format!("http://{address}"));
     let settings = calltrack_service::Settings { public_base_url: Some(base.trim_end_matches('/').to_owned()), ..args.storage.settings()? };
-    let app = Arc::new(App::new(args.storage.store().await?, Keyring::parse(&args.auth_token)?, settings, "serve"));
+    let queue = queue(&args, settings.callback_queue_url.as_deref()).await?;
+    let mut app = App::new(args.storage.store().await?, Keyring::parse(&args.auth_token)?, settings, "serve");
+    if let Some(queue) = &queue {
+        app = app.with_queue(queue.clone());
+    }
+    let app = Arc::new(app);
     println!("calltrack serving on http://{address} (signatures checked against {base}); Ctrl-C stops", address = address);
     for route in Route::ALL {
         println!("  POST {base}{}", route.path());
+    }
+    match queue {
+        Some(queue) => {
+            println!("  callbacks that storage cannot take go to {} and are applied from there", queue.url());
+            let app = app.clone();
+            tokio::spawn(async move { replay::poll(app.store(), app.settings(), &queue).await });
+        }
+        None => println!("  no callback queue (--queue-url or --sqs-endpoint-url): a callback that storage cannot take is answered 503"),
     }
 
     let shutdown = tokio::signal::ctrl_c();
@@ -56,6 +87,26 @@ pub async fn run(args: Args) -> Result<(), Failure> {
             }
         }
     }
+}
+
+/// The callback queue: the one named, or a local one created on the SQS endpoint given.
+async fn queue(args: &Args, from_settings: Option<&str>) -> Result<Option<SqsQueue>, Failure> {
+    let endpoint = args.sqs_endpoint_url.as_deref().filter(|e| !e.trim().is_empty());
+    let url = args.queue_url.as_deref().or(from_settings);
+    if url.is_none() && endpoint.is_none() {
+        return Ok(None);
+    }
+    let mut config = aws_sdk_sqs::config::Builder::from(&sdk_config(endpoint).await);
+    if let Some(endpoint) = endpoint {
+        config = config.endpoint_url(endpoint);
+    }
+    let client = aws_sdk_sqs::Client::from_conf(config.build());
+    Ok(Some(match url {
+        Some(url) => SqsQueue::new(client, url),
+        None => {
+            calltrack_sqs::create_local(&client, &args.queue_name, MAX_RECEIVE_COUNT).await.map_err(|e| Failure::from(e.to_string()))?.0
+        }
+    }))
 }
 
 /// One HTTP request through the same `App::handle` the Lambdas run.

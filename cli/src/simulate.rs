@@ -55,6 +55,11 @@ pub struct Args {
     /// check it against what was sent; fails on any lost or wrong call
     #[arg(long)]
     verify: bool,
+    /// With --verify, keep reading for up to this many seconds while calls are
+    /// lost or wrong: callbacks that met a storage outage are applied from the
+    /// queue once storage is back
+    #[arg(long, default_value_t = 0)]
+    settle_seconds: u64,
     #[command(flatten)]
     storage: storage::Storage,
     /// Print only the summary
@@ -103,7 +108,8 @@ pub async fn run(args: Args) -> Result<(), Failure> {
         return Err(Failure::from(format!("{} of {} webhooks failed", summary.failures, summary.sent)));
     }
     if args.verify {
-        verify::run(&args.storage, &args.to, &args.from, &expected, args.concurrency).await?;
+        let settle = Duration::from_secs(args.settle_seconds);
+        verify::run(&args.storage, &args.to, &args.from, &expected, args.concurrency, settle).await?;
     }
     Ok(())
 }

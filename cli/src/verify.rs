@@ -8,13 +8,71 @@ use calltrack_core::call::EventKind;
 use calltrack_core::ports::{LookUpNumbers, ReadCalls};
 use calltrack_core::tracking_number::TrackingNumber;
 use calltrack_core::view::{CallView, Scope};
+use calltrack_dynamo::DynamoStore;
 use calltrack_twilio::fields::{CallSid, CallStatus, Field, PhoneNumber};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-/// Reads back each call `from` made to the tracking number `to`; fails when any is lost or wrong.
-pub async fn run(storage: &Storage, to: &str, from: &str, expected: &[Expected], concurrency: u32) -> Result<(), Failure> {
+/// Reads back each call `from` made to the tracking number `to`; fails when
+/// any is lost or wrong, after reading again for up to `settle` while some are.
+pub async fn run(
+    storage: &Storage,
+    to: &str,
+    from: &str,
+    expected: &[Expected],
+    concurrency: u32,
+    settle: Duration,
+) -> Result<(), Failure> {
     let store = Arc::new(storage.store().await?);
-    let number = store.tracking_number(&PhoneNumber::e164("--to", to)?).await.map_err(|e| storage.failure(e))?;
+    let to = PhoneNumber::e164("--to", to)?;
+    let started = Instant::now();
+    // While settling, storage may still be down: a failed read is read again too.
+    let found = loop {
+        let found = match store.tracking_number(&to).await {
+            Ok(number) => read_back(storage, &store, expected, number.as_ref(), from, concurrency).await,
+            Err(err) => Err(storage.failure(err)),
+        };
+        match found {
+            Ok(found) if found.problems.is_empty() || started.elapsed() >= settle => break found,
+            Err(err) if started.elapsed() >= settle => return Err(err),
+            _ => tokio::time::sleep(Duration::from_secs(1)).await,
+        }
+    };
+    for problem in &found.problems {
+        println!("{problem}");
+    }
+    let (lost, wrong, total) = (found.lost, found.problems.len() - found.lost, expected.len());
+    let mut notes = Vec::new();
+    if found.answers_missing > 0 {
+        notes.push(format!("{} answered while storage was down: their facts were filled in from the callbacks", found.answers_missing));
+    }
+    if started.elapsed() >= Duration::from_secs(1) {
+        notes.push(format!("settled after {:.0} s", started.elapsed().as_secs_f64()));
+    }
+    let notes = if notes.is_empty() { String::new() } else { format!(" ({})", notes.join("; ")) };
+    println!("verified {total} calls: {} as sent, {lost} lost, {wrong} wrong{notes}", total - lost - wrong);
+    if lost + wrong > 0 {
+        return Err(Failure::from(format!("{} of {total} calls lost or wrong", lost + wrong)));
+    }
+    Ok(())
+}
+
+/// What one reading of the calls found.
+struct Found {
+    /// One line per lost or wrong call.
+    problems: Vec<String>,
+    lost: usize,
+    answers_missing: usize,
+}
+
+async fn read_back(
+    storage: &Storage,
+    store: &Arc<DynamoStore>,
+    expected: &[Expected],
+    number: Option<&TrackingNumber>,
+    from: &str,
+    concurrency: u32,
+) -> Result<Found, Failure> {
     let limit = Arc::new(tokio::sync::Semaphore::new(concurrency as usize));
     let mut reads = Vec::new();
     for call in expected {
@@ -25,31 +83,21 @@ pub async fn run(storage: &Storage, to: &str, from: &str, expected: &[Expected],
             store.call(&Scope::Operator, &sid).await
         }));
     }
-    let (mut lost, mut wrong, mut answers_missing) = (0, 0, 0);
+    let mut found = Found { problems: Vec::new(), lost: 0, answers_missing: 0 };
     for (call, read) in expected.iter().zip(reads) {
         let detail = read.await.map_err(|e| Failure::from(e.to_string()))?.map_err(|e| storage.failure(e))?;
         let Some(detail) = detail else {
-            lost += 1;
-            println!("lost  {} ({:?}): not stored", call.call_sid, call.scenario);
+            found.lost += 1;
+            found.problems.push(format!("lost  {} ({:?}): not stored", call.call_sid, call.scenario));
             continue;
         };
-        let problems = check(call, &detail, number.as_ref(), from);
+        let problems = check(call, &detail, number, from);
         if !problems.is_empty() {
-            wrong += 1;
-            println!("wrong {} ({:?}): {}", call.call_sid, call.scenario, problems.join("; "));
+            found.problems.push(format!("wrong {} ({:?}): {}", call.call_sid, call.scenario, problems.join("; ")));
         }
-        answers_missing += usize::from(!detail.events.iter().any(|e| e.kind == EventKind::Answer));
+        found.answers_missing += usize::from(!detail.events.iter().any(|e| e.kind == EventKind::Answer));
     }
-    let recovered = if answers_missing > 0 {
-        format!(" ({answers_missing} answered while storage was down: their facts were filled in from the callbacks)")
-    } else {
-        String::new()
-    };
-    println!("verified {} calls: {} as sent, {lost} lost, {wrong} wrong{recovered}", expected.len(), expected.len() - lost - wrong);
-    if lost + wrong > 0 {
-        return Err(Failure::from(format!("{} of {} calls lost or wrong", lost + wrong, expected.len())));
-    }
-    Ok(())
+    Ok(found)
 }
 
 /// How a stored call differs from what its scenario expects.

@@ -21,6 +21,7 @@ fn every_command_has_help() {
         &["calls"],
         &["calls", "list"],
         &["calls", "show"],
+        &["calls", "erase"],
         &["simulate"],
         &["signature"],
         &["signature", "sign"],
@@ -124,6 +125,8 @@ fn bad_input_is_an_error_not_a_panic() {
         &["calls", "show", "not-a-sid", "--endpoint-url", "http://127.0.0.1:9"],
         &["calls", "list", "--tenant", "t", "--since", "yesterday"],
         &["calls", "list", "--tenant", "a#b", "--endpoint-url", "http://127.0.0.1:9"],
+        &["calls", "erase", "--from", "555-0123", "--endpoint-url", "http://127.0.0.1:9"],
+        &["calls", "erase", "--endpoint-url", "http://127.0.0.1:9"],
         &["simulate", "--base-url", "http://127.0.0.1:9", "--auth-token", "t", "--to", "12345"],
     ] {
         let output = calltrack(args);
@@ -217,4 +220,53 @@ fn serve_simulate_and_show_every_scenario_shuffled_and_duplicated() {
     }
     let table = run_ok(&["calls", "list", "--tenant", "acme", "--qualified"], &storage);
     assert_eq!(table.lines().count(), 1 + 2, "a header and the two answered calls:\n{table}");
+}
+
+#[test]
+fn erase_takes_one_callers_calls_and_events_and_nobody_elses() {
+    let storage = storage_args();
+    common::add_number(&storage);
+    let (_server, url) = serve(&storage);
+    let simulate = |from: &str, calls: &str| {
+        let args = ["simulate", "--base-url", &url, "--auth-token", common::TOKEN, "--to", common::NUMBER, "--from", from];
+        run_ok(&[&args[..], &["--scenario", "answered", "--calls", calls, "--quiet"]].concat(), &[])
+    };
+    simulate("+12125550199", "2");
+    simulate("+13105550142", "1");
+    let list =
+        || -> Vec<serde_json::Value> { serde_json::from_str(&run_ok(&["calls", "list", "--tenant", "acme", "--json"], &storage)).unwrap() };
+    let from = |calls: &[serde_json::Value], number: &str| -> Vec<String> {
+        calls.iter().filter(|c| c["fromNumber"] == number).map(|c| c["callSid"].as_str().unwrap().to_owned()).collect()
+    };
+    let before = list();
+    let (erased, kept) = (from(&before, "+12125550199"), from(&before, "+13105550142"));
+    assert_eq!((erased.len(), kept.len()), (2, 1));
+    let events = |sid: &str| -> usize {
+        let shown: serde_json::Value = serde_json::from_str(&run_ok(&["calls", "show", sid, "--json"], &storage)).unwrap();
+        shown["events"].as_array().unwrap().len()
+    };
+    let erased_events: usize = erased.iter().map(|sid| events(sid)).sum();
+    let kept_events = events(&kept[0]);
+
+    // --dry-run lists them and erases nothing.
+    let dry = run_ok(&["calls", "erase", "--from", "+12125550199", "--dry-run"], &storage);
+    assert!(erased.iter().all(|sid| dry.contains(sid.as_str())) && !dry.contains(kept[0].as_str()), "{dry}");
+    assert!(dry.contains("acme"), "{dry}");
+    assert!(dry.ends_with("would erase 2 calls from +12125550199, and their events (--dry-run: nothing erased)\n"), "{dry}");
+    assert_eq!(list().len(), 3);
+
+    let done = run_ok(&["calls", "erase", "--from", "+12125550199"], &storage);
+    assert!(done.ends_with(&format!("erased 2 calls and {erased_events} events from +12125550199\n")), "{done}");
+    let after = list();
+    assert_eq!(from(&after, "+12125550199"), Vec::<String>::new());
+    assert_eq!(from(&after, "+13105550142"), kept);
+    assert_eq!(events(&kept[0]), kept_events, "the other caller's events are all there");
+    for sid in &erased {
+        let output = calltrack(&[&["calls", "show", sid.as_str()][..], &storage.iter().map(String::as_str).collect::<Vec<_>>()].concat());
+        assert_eq!(output.status.code(), Some(1));
+        assert_eq!(text(&output.stderr), format!("error: no call {sid}\n"));
+    }
+    // Again: nothing left.
+    let again = run_ok(&["calls", "erase", "--from", "+12125550199"], &storage);
+    assert_eq!(again, "erased 0 calls and 0 events from +12125550199\n");
 }

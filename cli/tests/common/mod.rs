@@ -67,12 +67,28 @@ impl Drop for Server {
     }
 }
 
-/// `calltrack serve` on a free port; returns it and its base URL.
+/// `calltrack serve` on a free port, with a callback queue of its own; returns
+/// it and its base URL.
 pub fn serve(storage: &[String]) -> (Server, String) {
+    serve_with(storage, &["--queue-name", &queue_name()])
+}
+
+/// A queue name no other test uses, for `calltrack serve --queue-name`.
+pub fn queue_name() -> String {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    format!("cli-{}-{}-callbacks", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
+/// `calltrack serve` with `extra` arguments. Its queue is on the moto server
+/// that `make test` runs (AWS_ENDPOINT_URL_SQS); a failed callback is tried
+/// again after 1 s, doubled each time.
+pub fn serve_with(storage: &[String], extra: &[&str]) -> (Server, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_calltrack"))
         .args(["serve", "--port", "0", "--auth-token", TOKEN])
         .args(storage)
+        .args(extra)
         .env("RUST_LOG", "warn")
+        .env("REPLAY_BACKOFF_SECONDS", "1")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()

@@ -18,20 +18,40 @@ pub struct CrmLinks {
 
 impl CrmLinks {
     /// Reads the CRM parameters of `url`'s query; other parameters are ignored.
-    /// A CRM parameter that is not valid is refused, naming it.
+    /// A CRM parameter that is not valid is refused, naming it: for routes no
+    /// caller waits on.
     pub fn from_url(url: &str) -> Result<Self, Error> {
-        let query = Params::from_form(query_of(url).as_bytes())?;
+        let (crm, refused) = Self::read_url(url);
+        match refused.into_iter().next() {
+            None => Ok(crm),
+            Some(first) => Err(first),
+        }
+    }
+
+    /// Reads the CRM parameters of `url`'s query for a route a caller waits on:
+    /// the valid ones are kept, and each one that is not valid is left out, its
+    /// reason returned beside them (the first, in query order, is the one
+    /// [`CrmLinks::from_url`] refuses). An invalid `userId` leaves the call
+    /// its number's user.
+    pub fn read_url(url: &str) -> (Self, Vec<Error>) {
         let mut crm = CrmLinks::default();
+        let query = match Params::from_form(query_of(url).as_bytes()) {
+            Ok(query) => query,
+            Err(err) => return (crm, vec![err]),
+        };
+        let mut refused = Vec::new();
         for (key, value) in query.iter() {
             let linked = matches!(key, "contactId" | "dealId" | "jobId") || key.starts_with("crm_");
             if key != "userId" && !linked {
                 continue;
             }
             if !is_name(key) {
-                return Err(Error::invalid(key, "is not a valid CRM parameter name (crm_ and up to 40 of a-z A-Z 0-9 _)"));
+                refused.push(Error::invalid(key, "is not a valid CRM parameter name (crm_ and up to 40 of a-z A-Z 0-9 _)"));
+                continue;
             }
             if !is_id(value) {
-                return Err(Error::invalid(key, format!("is not a valid id: {value:?} (1 to 128 of A-Z a-z 0-9 . _ : @ -)")));
+                refused.push(Error::invalid(key, format!("is not a valid id: {value:?} (1 to 128 of A-Z a-z 0-9 . _ : @ -)")));
+                continue;
             }
             match key {
                 "userId" => crm.user_id = Some(value.to_owned()),
@@ -40,7 +60,7 @@ impl CrmLinks {
                 }
             }
         }
-        Ok(crm)
+        (crm, refused)
     }
 }
 
@@ -81,5 +101,37 @@ mod tests {
                 .to_string()
                 .starts_with("crm_a-b is not a valid CRM parameter name")
         );
+    }
+
+    #[test]
+    fn a_lenient_read_keeps_the_valid_parameters_and_says_which_it_left_out() {
+        let url = "https://x.example/a?userId=&contactId=c-1&dealId=%3Cb%3E&crm_a%2Db=1&jobId=77&crm_ok=yes";
+        let (crm, left_out) = CrmLinks::read_url(url);
+        assert_eq!(crm.user_id, None, "an invalid userId leaves the number's user");
+        let links: Vec<_> = crm.links.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        assert_eq!(links, [("contactId", "c-1"), ("crm_ok", "yes"), ("jobId", "77")]);
+        let reasons: Vec<_> = left_out.iter().map(|e| e.to_string()).collect();
+        assert_eq!(
+            reasons,
+            [
+                r#"userId is not a valid id: "" (1 to 128 of A-Z a-z 0-9 . _ : @ -)"#,
+                r#"dealId is not a valid id: "<b>" (1 to 128 of A-Z a-z 0-9 . _ : @ -)"#,
+                "crm_a-b is not a valid CRM parameter name (crm_ and up to 40 of a-z A-Z 0-9 _)",
+            ]
+        );
+        assert_eq!(CrmLinks::from_url(url).unwrap_err().to_string(), reasons[0], "the strict read refuses the first");
+        assert_eq!(
+            CrmLinks::read_url("https://x.example/a?contactId=c-1"),
+            (CrmLinks::from_url("https://x.example/a?contactId=c-1").unwrap(), vec![])
+        );
+    }
+
+    #[test]
+    fn a_query_that_does_not_decode_gives_no_links() {
+        let (crm, left_out) = CrmLinks::read_url("https://x.example/a?contactId=%FF");
+        assert_eq!(crm, CrmLinks::default());
+        assert_eq!(left_out.len(), 1);
+        assert!(left_out[0].to_string().starts_with("malformed body"), "{}", left_out[0]);
+        assert!(CrmLinks::from_url("https://x.example/a?contactId=%FF").is_err());
     }
 }

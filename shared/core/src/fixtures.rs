@@ -27,6 +27,7 @@ pub fn number(tenant: &str, user: &str, min_talk_seconds: Option<u32>) -> Tracki
         record: true,
         voicemail: true,
         whisper: Some("Call from Google Ads".into()),
+        disclosure: None,
         min_talk_seconds,
         active: true,
     }

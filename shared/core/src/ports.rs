@@ -3,6 +3,7 @@
 //! DynamoDB, and tests may implement them in memory.
 
 use crate::call::{Applied, CallUpdate};
+use crate::deferred::DeferredCallback;
 use crate::tracking_number::TrackingNumber;
 use crate::view::{CallQuery, CallSummary, CallView, Page, Scope};
 use calltrack_twilio::fields::{CallSid, PhoneNumber};
@@ -45,6 +46,13 @@ pub trait LookUpNumbers: Send + Sync {
     fn tracking_number(&self, number: &PhoneNumber) -> impl Future<Output = Result<Option<TrackingNumber>, StorageError>> + Send;
 }
 
+/// Keeps a callback that storage could not take, to be applied when storage
+/// is back (`calltrack-sqs` keeps it on an SQS queue).
+pub trait DeferCallbacks: Send + Sync {
+    /// Keeps `callback` durably; `Err` when it could not be kept either.
+    fn defer(&self, callback: &DeferredCallback) -> impl Future<Output = Result<(), StorageError>> + Send;
+}
+
 /// Calls as their readers see them. Every read is one key or one index
 /// query: nothing here scans a table.
 pub trait ReadCalls: Send + Sync {
@@ -81,4 +89,26 @@ mod tests {
     fn a_storage_error_says_what_failed() {
         assert_eq!(StorageError("DynamoDB timed out".into()).to_string(), "storage failed: DynamoDB timed out");
     }
+}
+
+/// Erases what is stored about one caller: an operator's command (`calltrack
+/// calls erase`), never on a webhook's path, so finding a caller's calls may
+/// read the whole calls table.
+pub trait EraseCallers: Send + Sync {
+    /// Every stored call whose caller (`fromNumber`) is `caller`, in every
+    /// tenant and none, oldest first.
+    fn calls_from(&self, caller: &PhoneNumber) -> impl Future<Output = Result<Vec<CallerCall>, StorageError>> + Send;
+
+    /// Deletes a call's events, then the call; says how many events went. A
+    /// call already gone deletes nothing and is no error.
+    fn erase_call(&self, call_sid: &str) -> impl Future<Output = Result<usize, StorageError>> + Send;
+}
+
+/// A call that [`EraseCallers::calls_from`] found: its key as stored (an
+/// imported item's may be no valid `CallSid`), its owner and its start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallerCall {
+    pub call_sid: String,
+    pub tenant_id: Option<String>,
+    pub started_at: Option<i64>,
 }

@@ -24,6 +24,11 @@ pub struct TrackingNumber {
     pub voicemail: bool,
     /// Read to the business before it is connected, e.g. `Call from Google Ads`.
     pub whisper: Option<String>,
+    /// Said to the caller before the call is forwarded, e.g. `This call may be
+    /// recorded.`, where both parties must consent to a recording. Said only when
+    /// the call is recorded; absent (the default, and in items stored before it
+    /// existed) says nothing.
+    pub disclosure: Option<String>,
     /// Seconds of conversation that make a call a qualified lead; 30 when unset.
     pub min_talk_seconds: Option<u32>,
     /// An inactive number's calls are still recorded but not forwarded.
@@ -47,5 +52,17 @@ mod tests {
         let off = stored.replace('}', r#","record":false,"voicemail":false,"active":false}"#);
         let number: TrackingNumber = serde_json::from_str(&off).unwrap();
         assert!(!number.record && !number.voicemail && !number.active);
+    }
+
+    #[test]
+    fn the_disclosure_is_optional_and_absent_unless_set() {
+        let stored = r#"{"phoneNumber":"+18005551212","tenantId":"acme","userId":"jane","forwardTo":"+14155550123"}"#;
+        let mut number: TrackingNumber = serde_json::from_str(stored).unwrap();
+        assert_eq!(number.disclosure, None, "an item stored before disclosures says nothing");
+        assert!(!serde_json::to_string(&number).unwrap().contains("disclosure"), "none is not stored");
+        number.disclosure = Some("This call may be recorded.".into());
+        let json = serde_json::to_value(&number).unwrap();
+        assert_eq!(json["disclosure"], "This call may be recorded.");
+        assert_eq!(serde_json::from_value::<TrackingNumber>(json).unwrap(), number);
     }
 }

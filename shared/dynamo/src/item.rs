@@ -2,13 +2,20 @@
 //! nothing of this: a call's `version` (the optimistic lock), its index keys
 //! (`tenantUser`, `qualifiedTenantId`), the events' keys and their expiry are
 //! added here on the way in and dropped on the way out.
+//!
+//! A call's item is only a cache of the merge of its events: every callback is
+//! kept whole in CallEvents. So an item this version cannot read (written by
+//! another version, imported, or edited by hand) is rebuilt ([`rebuild_call`])
+//! from what of it can still be read and the facts of its events, never a
+//! reason to refuse a callback.
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use calltrack_core::call::{Call, CallEvent, EventId, EventKind};
+use calltrack_core::call::{Call, CallEvent, CallUpdate, EventId, EventKind};
 use calltrack_core::ports::StorageError;
 use calltrack_core::view::EventView;
 use calltrack_twilio::Params;
 use calltrack_twilio::fields::{CallSid, CallStatus, DialCallStatus, Direction, PhoneNumber};
+use calltrack_twilio::voice::{CallWebhook, DialReading, IncomingCall, RecordingWebhook};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::time::Duration;
@@ -84,10 +91,149 @@ pub fn call_item(call: &Call, version: u64) -> Item {
     item.0
 }
 
-/// A call and its version from its item.
+/// A call and its version from its item, as this version writes them: an item
+/// without a whole-number version, or whose call does not read, is an error
+/// (and [`rebuild_call`]'s to read).
 pub fn call_from_item(item: Item) -> Result<(Call, u64), StorageError> {
-    let version = item.get(VERSION).and_then(|v| v.as_n().ok()).and_then(|n| n.parse().ok()).unwrap_or(0);
+    let version = version_of(&item).ok_or_else(|| storage("version is missing or not a whole number"))?;
     Ok((from_item(item)?, version))
+}
+
+/// A call's version, when its item holds one as this version writes it.
+/// A version past 2^53 is no count of callbacks but an edit, and would leave
+/// no room to count on.
+pub fn version_of(item: &Item) -> Option<u64> {
+    item.get(VERSION).and_then(|v| v.as_n().ok()).and_then(|n| n.parse().ok()).filter(|&v: &u64| v <= 1 << 53)
+}
+
+/// The attributes storage adds to a call's item beside the call's own.
+const STORAGE_OWN: [&str; 3] = [VERSION, "tenantUser", "qualifiedTenantId"];
+
+/// A call rebuilt from an item that did not read, and its events.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rebuilt {
+    pub call: Call,
+    /// The version to write it back from: at least the item's own, when it had
+    /// one, and at least the number of callbacks merged (its events).
+    pub version: u64,
+    /// What could not be read, each as `name (why)`: `createdAt (missing)`,
+    /// `durationSeconds (wrong type or value)`, `event answer (unreadable)`. Names
+    /// only, never values: an item holds phone numbers.
+    pub unreadable: Vec<String>,
+    /// How many events it was rebuilt from.
+    pub events: usize,
+}
+
+/// Rebuilds a call whose item does not read as this version writes it: every
+/// attribute of the item that reads on its own, merged ([`Call::merge`]) with the
+/// facts of each of its stored events, re-read from their raw parameters. The
+/// merge does not depend on order and repeats nothing, so the result is the
+/// call the events make, plus what only the item knew (the owner, the CRM
+/// links, whether we forwarded it); a missing time is the earliest (or, for
+/// `updatedAt`, the latest) time known, else `fallback_at`.
+pub fn rebuild_call(call_sid: CallSid, item: &Item, events: Vec<Item>, fallback_at: i64) -> Rebuilt {
+    let (salvaged, mut unreadable) = salvage_call(call_sid, item);
+    let count = events.len();
+    let mut call = salvaged;
+    for event in events {
+        let key = event.get("eventKey").and_then(|k| k.as_s().ok()).cloned().unwrap_or_else(|| "(no eventKey)".into());
+        match event_facts(call_sid, event) {
+            Some(facts) => call = call.merge(facts),
+            None => unreadable.push(format!("event {key} (unreadable)")),
+        }
+    }
+    let known: Vec<i64> = [call.started_at, call.created_at]
+        .into_iter()
+        .filter(|&t| t != i64::MAX)
+        .chain(Some(call.updated_at).filter(|&t| t != i64::MIN))
+        .collect();
+    let earliest = known.iter().copied().min().unwrap_or(fallback_at);
+    let latest = known.iter().copied().max().unwrap_or(fallback_at);
+    if call.started_at == i64::MAX {
+        call.started_at = earliest;
+    }
+    if call.created_at == i64::MAX {
+        call.created_at = earliest;
+    }
+    if call.updated_at == i64::MIN {
+        call.updated_at = latest;
+    }
+    // Merging with a call that knows nothing recomputes what is derived.
+    let call = call.merge(Call { started_at: i64::MAX, created_at: i64::MAX, updated_at: i64::MIN, ..Call::new(call_sid, 0) });
+    let version = version_of(item).unwrap_or(0).max(count as u64);
+    Rebuilt { call, version, unreadable, events: count }
+}
+
+/// Every attribute of a call's item that reads on its own, over a call that
+/// knows nothing (its times the merge's neutral ones), and the names of those
+/// that did not read.
+fn salvage_call(call_sid: CallSid, item: &Item) -> (Call, Vec<String>) {
+    let blank = Call { started_at: i64::MAX, created_at: i64::MAX, updated_at: i64::MIN, ..Call::new(call_sid, 0) };
+    let mut unreadable = Vec::new();
+    match item.get(VERSION) {
+        None => unreadable.push(format!("{VERSION} (missing)")),
+        Some(_) if version_of(item).is_none() => unreadable.push(format!("{VERSION} (not a whole number)")),
+        Some(_) => {}
+    }
+    for required in ["startedAt", "createdAt", "updatedAt"] {
+        if !item.contains_key(required) {
+            unreadable.push(format!("{required} (missing)"));
+        }
+    }
+    let mut salvaged = call_item(&blank, 0);
+    let mut names: Vec<&String> = item.keys().filter(|name| *name != "callSid" && !STORAGE_OWN.contains(&name.as_str())).collect();
+    names.sort();
+    for name in names {
+        let mut probe = salvaged.clone();
+        probe.insert(name.clone(), item[name].clone());
+        if from_item::<Call>(probe.clone()).is_ok() {
+            salvaged = probe;
+        } else {
+            unreadable.push(format!("{name} (wrong type or value)"));
+        }
+    }
+    // The status and its progress key go together: one is no use without the other.
+    if unreadable.iter().any(|u| u.starts_with("status ") || u.starts_with("progress ")) {
+        salvaged.remove("status");
+        salvaged.remove("progress");
+    }
+    (from_item(salvaged).unwrap_or(blank), unreadable)
+}
+
+/// The facts a stored event's callback gave its call, read again from its raw
+/// parameters as the webhook's route read them. What a route knew beside them
+/// (the tracking number's owner, whether it forwarded) is not in them: the
+/// owner event's facts are its time alone. `None` when the event does not read,
+/// or is not `call_sid`'s.
+fn event_facts(call_sid: CallSid, item: Item) -> Option<Call> {
+    let stored: StoredEvent = from_item(item).ok()?;
+    let at = stored.received_at;
+    let facts = match stored.kind {
+        EventKind::Answer => CallUpdate::answer(&IncomingCall::read(stored.params).call?, None, false, at).call,
+        EventKind::Status => CallUpdate::status(&CallWebhook::parse(stored.params).ok()?, at).call,
+        EventKind::Dial => CallUpdate::dial(&DialReading::read(stored.params).dial?, at).call,
+        EventKind::Recording => CallUpdate::recording(&RecordingWebhook::parse(stored.params).ok()?, at).call,
+        EventKind::Owner => Call::new(call_sid, at),
+    };
+    (facts.call_sid == call_sid && stored.call_sid == call_sid.as_str()).then_some(facts)
+}
+
+/// Something stored that this version could not read as it stands, and what was
+/// done about it: what the store warns of (see `DynamoStore::on_warning`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning {
+    /// The call's key, as stored.
+    pub call_sid: String,
+    /// What could not be read, as in [`Rebuilt::unreadable`].
+    pub unreadable: Vec<String>,
+    /// What was done: `rebuilt from its 8 events and written back`, …
+    pub action: String,
+}
+
+impl std::fmt::Display for Warning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "call {}: could not read {}; {}", self.call_sid, self.unreadable.join(", "), self.action)
+    }
 }
 
 /// The key of an event: the same for every delivery of one callback, which is
@@ -239,6 +385,78 @@ mod tests {
             assert_eq!(call_item(call, 8), through_serde(call, 8, own), "{call:?}");
             assert_eq!(call_from_item(call_item(call, 8)).unwrap(), (call.clone(), 8));
         }
+    }
+
+    /// The items of a call's events, as stored.
+    fn event_items(updates: &[CallUpdate]) -> Vec<Item> {
+        updates.iter().map(|u| event_item(&u.event, Duration::from_secs(86_400))).collect()
+    }
+
+    #[test]
+    fn an_unreadable_item_is_rebuilt_from_what_reads_and_its_events() {
+        let (updates, call) = lifecycle();
+        let mut item = call_item(&call, 8);
+        item.remove("createdAt");
+        item.insert("durationSeconds".into(), AttributeValue::S("sixty-seven".into()));
+        item.insert(VERSION.into(), AttributeValue::S("v2".into()));
+        item.insert("importedFrom".into(), AttributeValue::S("legacy".into()));
+        assert!(call_from_item(item.clone()).is_err());
+
+        let rebuilt = rebuild_call(call.call_sid, &item, event_items(&updates), 0);
+        assert_eq!(rebuilt.call, call);
+        assert_eq!((rebuilt.version, rebuilt.events), (8, 8));
+        assert_eq!(rebuilt.unreadable, ["version (not a whole number)", "createdAt (missing)", "durationSeconds (wrong type or value)"]);
+        assert!(!format!("{:?}", rebuilt.unreadable).contains("sixty"), "names, never values");
+    }
+
+    #[test]
+    fn what_only_the_item_knew_is_kept_and_a_version_never_goes_back() {
+        let (updates, call) = lifecycle();
+        // The answer's event holds no owner: the owner is only in the item.
+        let mut item = call_item(&call, 30);
+        item.insert("status".into(), AttributeValue::N("3".into()));
+        let rebuilt = rebuild_call(call.call_sid, &item, event_items(&updates), 0);
+        assert_eq!(rebuilt.call, call);
+        assert_eq!(rebuilt.version, 30);
+        assert_eq!(rebuilt.unreadable, ["status (wrong type or value)"]);
+    }
+
+    #[test]
+    fn without_events_a_missing_time_is_the_earliest_known() {
+        let (_, call) = lifecycle();
+        let mut item = call_item(&call, 8);
+        item.remove("createdAt");
+        let rebuilt = rebuild_call(call.call_sid, &item, Vec::new(), 0);
+        assert_eq!(rebuilt.call.created_at, call.started_at);
+        assert_eq!(rebuilt.call, Call { created_at: call.started_at, ..call.clone() });
+        // Nothing but the key, and no events: the fallback time.
+        let bare = Item::from([("callSid".to_owned(), AttributeValue::S(call.call_sid.to_string()))]);
+        let rebuilt = rebuild_call(call.call_sid, &bare, Vec::new(), 42);
+        assert_eq!(rebuilt.call, Call::new(call.call_sid, 42));
+        assert_eq!(rebuilt.version, 0);
+    }
+
+    #[test]
+    fn an_unreadable_event_is_named_and_left_out() {
+        let (updates, call) = lifecycle();
+        let mut events = event_items(&updates);
+        events[1].insert("kind".into(), AttributeValue::S("telegram".into()));
+        let stranger = Lifecycle::new(2).answer(None);
+        events.push(event_item(&stranger.event, Duration::from_secs(60)));
+        let item = call_item(&call, 8);
+        let rebuilt = rebuild_call(call.call_sid, &item, events, 0);
+        assert_eq!(rebuilt.call, call);
+        assert_eq!(
+            rebuilt.unreadable,
+            [format!("event {} (unreadable)", event_key(&updates[1].event.id)), "event answer (unreadable)".into()]
+        );
+    }
+
+    #[test]
+    fn a_version_past_two_to_the_53_is_no_version() {
+        let (_, call) = lifecycle();
+        assert_eq!(version_of(&call_item(&call, 1 << 53)), Some(1 << 53));
+        assert_eq!(version_of(&call_item(&call, (1 << 53) + 1)), None);
     }
 
     #[test]

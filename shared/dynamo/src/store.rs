@@ -10,26 +10,37 @@
 //!
 //! The last version written of each call is remembered, so a warm Lambda
 //! usually merges into the right version on its first try.
+//!
+//! A call's item is a cache of the merge of its events. One this version cannot
+//! read (another version's, imported, edited by hand) never fails a callback:
+//! the failed condition returns it, the call is rebuilt from what of it reads
+//! and from its events ([`rebuild_call`]), and written over it under a
+//! condition on the item exactly as it was, so a concurrent writer is met as
+//! any other. Readers get the rebuilt call too; only writes repair. Each is
+//! warned of ([`DynamoStore::on_warning`]).
 
 use crate::TableNames;
-use crate::item::{Item, VERSION, call_from_item, call_item, event_item, event_view, from_item, number, storage, to_item};
+use crate::item::{
+    Item, VERSION, Warning, call_from_item, call_item, event_item, event_view, from_item, number, rebuild_call, storage, to_item,
+};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, KeysAndAttributes, Put, ReturnConsumedCapacity, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
+    AttributeValue, DeleteRequest, KeysAndAttributes, Put, ReturnConsumedCapacity, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
+    WriteRequest,
 };
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use calltrack_core::call::{Applied, Call, CallUpdate};
-use calltrack_core::ports::{LookUpNumbers, ManageNumbers, ReadCalls, RecordCalls, Recorded, StorageError};
+use calltrack_core::ports::{CallerCall, EraseCallers, LookUpNumbers, ManageNumbers, ReadCalls, RecordCalls, Recorded, StorageError};
 use calltrack_core::tracking_number::TrackingNumber;
 use calltrack_core::view::{CallQuery, CallSummary, CallView, Page, Scope};
-use calltrack_twilio::fields::{CallSid, PhoneNumber};
+use calltrack_twilio::fields::{CallSid, Field, PhoneNumber};
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 /// How often a write is tried before storage counts as failed: each failed try
@@ -50,6 +61,8 @@ pub struct DynamoStore {
     /// Write capacity consumed by `record`, in thousandths of a unit.
     write_milli_units: AtomicU64,
     jitter: RandomState,
+    /// Told of every stored item that could not be read as it stands.
+    warn: Arc<dyn Fn(&Warning) + Send + Sync>,
 }
 
 impl DynamoStore {
@@ -61,7 +74,15 @@ impl DynamoStore {
             known: Mutex::default(),
             write_milli_units: AtomicU64::new(0),
             jitter: RandomState::new(),
+            warn: Arc::new(warn_in_log),
         }
+    }
+
+    /// Where warnings of unreadable items go (by default the `tracing` log, as
+    /// every function's lines): a test can collect them.
+    pub fn on_warning(mut self, warn: impl Fn(&Warning) + Send + Sync + 'static) -> Self {
+        self.warn = Arc::new(warn);
+        self
     }
 
     pub fn client(&self) -> &Client {
@@ -105,11 +126,20 @@ impl DynamoStore {
             .table_name(&self.tables.calls)
             .set_item(Some(call_item(&applied.call, version)))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
-        let call = match expected {
-            Some(old) => call
+        let call = match expected.map(|old| &old.lock) {
+            // Only as the version merged from: the item exactly as it was, when it was one this version could not read.
+            Some(Some(at @ (AttributeValue::N(_) | AttributeValue::S(_) | AttributeValue::B(_)))) => call
                 .condition_expression("#version = :expected")
                 .expression_attribute_names("#version", VERSION)
-                .expression_attribute_values(":expected", number(old.version)),
+                .expression_attribute_values(":expected", at.clone()),
+            // A version of another type: any write of ours since has made it a number.
+            Some(Some(other)) => call
+                .condition_expression("attribute_type(#version, :type)")
+                .expression_attribute_names("#version", VERSION)
+                .expression_attribute_values(":type", AttributeValue::S(type_of(other).into())),
+            Some(None) => call
+                .condition_expression("attribute_exists(callSid) AND attribute_not_exists(#version)")
+                .expression_attribute_names("#version", VERSION),
             None => call.condition_expression("attribute_not_exists(callSid)"),
         }
         .build()
@@ -133,9 +163,9 @@ impl DynamoStore {
                 Some(TransactWriteItemsError::TransactionCanceledException(canceled)) => {
                     let reasons = canceled.cancellation_reasons();
                     let failed = |i: usize| reasons.get(i).and_then(|r| r.code()) == Some("ConditionalCheckFailed");
-                    let current = reasons.get(1).and_then(|r| r.item()).map(|item| Stored::from_item(item.clone())).transpose()?;
+                    let current = reasons.get(1).and_then(|r| r.item()).map(|item| Stored::read(item.clone()));
                     if failed(0) {
-                        Ok(Attempt::Duplicate(current))
+                        Ok(Attempt::Duplicate(current.and_then(Result::ok)))
                     } else if failed(1) {
                         Ok(Attempt::Stale(current))
                     } else if reasons.iter().any(|r| r.code() == Some("TransactionConflict")) {
@@ -175,19 +205,37 @@ impl DynamoStore {
         Ok(output.item)
     }
 
-    /// Every item of `table`, page after page.
-    async fn scan_all<T: serde::de::DeserializeOwned>(&self, table: &str) -> Result<Vec<T>, StorageError> {
-        let items: Vec<Item> = self
-            .client
-            .scan()
-            .table_name(table)
+    /// A call's events (a strongly consistent query), or only the attributes
+    /// `projection` names.
+    async fn events_of(&self, call_sid: &str, projection: Option<&str>) -> Result<Vec<Item>, StorageError> {
+        self.client
+            .query()
+            .table_name(&self.tables.events)
+            .key_condition_expression("callSid = :callSid")
+            .expression_attribute_values(":callSid", AttributeValue::S(call_sid.to_owned()))
+            .set_projection_expression(projection.map(str::to_owned))
+            .consistent_read(true)
             .into_paginator()
             .items()
             .send()
             .collect::<Result<_, _>>()
             .await
-            .map_err(|e| storage(DisplayErrorContext(e)))?;
-        items.into_iter().map(from_item).collect()
+            .map_err(|e| storage(DisplayErrorContext(e)))
+    }
+
+    /// A call whose item this version cannot read, rebuilt from it and its events.
+    async fn rebuild(&self, call_sid: CallSid, item: &Item, fallback_at: i64) -> Result<crate::item::Rebuilt, StorageError> {
+        let events = self.events_of(call_sid.as_str(), None).await?;
+        Ok(rebuild_call(call_sid, item, events, fallback_at))
+    }
+
+    fn warn(&self, call_sid: &str, unreadable: Vec<String>, action: String) {
+        (self.warn)(&Warning { call_sid: call_sid.to_owned(), unreadable, action });
+    }
+
+    /// Every item of `table`, page after page.
+    async fn scan_all<T: serde::de::DeserializeOwned>(&self, table: &str) -> Result<Vec<T>, StorageError> {
+        scan(self.client.scan().table_name(table)).await?.into_iter().map(from_item).collect()
     }
 
     /// Whole calls for keys found in an index, in the keys' order.
@@ -209,8 +257,9 @@ impl DynamoStore {
                     .await
                     .map_err(|e| storage(DisplayErrorContext(e)))?;
                 for item in output.responses.unwrap_or_default().remove(&self.tables.calls).unwrap_or_default() {
-                    let (call, _) = call_from_item(item)?;
-                    found.insert(call.call_sid.to_string(), call);
+                    if let Some(call) = self.readable_call(item).await? {
+                        found.insert(call.call_sid.to_string(), call);
+                    }
                 }
                 pending = output.unprocessed_keys.unwrap_or_default().remove(&self.tables.calls);
                 if pending.is_some() {
@@ -220,19 +269,85 @@ impl DynamoStore {
         }
         Ok(sids.iter().filter_map(|sid| found.remove(sid)).collect())
     }
+
+    /// A call for a reader: as stored, or when its item does not read, rebuilt
+    /// from it and its events (and left as it is: the call's next callback
+    /// repairs it). `None`, with a warning, for an item whose key is no `CallSid`.
+    async fn readable_call(&self, item: Item) -> Result<Option<Call>, StorageError> {
+        let item = match Stored::read(item) {
+            Ok(stored) => return Ok(Some(stored.call)),
+            Err(item) => item,
+        };
+        let key = item.get("callSid").and_then(|k| k.as_s().ok()).cloned().unwrap_or_default();
+        let Ok(call_sid) = CallSid::parse("callSid", &key) else {
+            self.warn(&key, vec!["callSid (not a CallSid)".into()], "left out".into());
+            return Ok(None);
+        };
+        let rebuilt = self.rebuild(call_sid, &item, now_ms()).await?;
+        let action = format!("rebuilt from its {} events for this read; its next callback writes it back", rebuilt.events);
+        self.warn(&key, rebuilt.unreadable, action);
+        Ok(Some(rebuilt.call))
+    }
+}
+
+/// Now, in ms since the epoch: a rebuilt call's times when nothing stored has any.
+fn now_ms() -> i64 {
+    SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}
+
+/// The default warning: a line in the functions' log.
+fn warn_in_log(warning: &Warning) {
+    tracing::warn!(
+        call_sid = warning.call_sid,
+        unreadable = warning.unreadable.join(", "),
+        action = warning.action,
+        "stored call could not be read as it stands"
+    );
+}
+
+/// Every item a scan finds, page after page.
+async fn scan(request: aws_sdk_dynamodb::operation::scan::builders::ScanFluentBuilder) -> Result<Vec<Item>, StorageError> {
+    request.into_paginator().items().send().collect::<Result<_, _>>().await.map_err(|e| storage(DisplayErrorContext(e)))
+}
+
+/// DynamoDB's name for an attribute value's type, as `attribute_type` takes it.
+fn type_of(value: &AttributeValue) -> &'static str {
+    match value {
+        AttributeValue::S(_) => "S",
+        AttributeValue::N(_) => "N",
+        AttributeValue::B(_) => "B",
+        AttributeValue::Bool(_) => "BOOL",
+        AttributeValue::Null(_) => "NULL",
+        AttributeValue::L(_) => "L",
+        AttributeValue::M(_) => "M",
+        AttributeValue::Ss(_) => "SS",
+        AttributeValue::Ns(_) => "NS",
+        AttributeValue::Bs(_) => "BS",
+        _ => "unknown",
+    }
 }
 
 /// A call as stored, with its version.
 #[derive(Clone)]
 struct Stored {
     call: Call,
+    /// The version to count on from: the next write is `version + 1`.
     version: u64,
+    /// The item's `version` as it is, which the next write requires (none: absent).
+    lock: Option<AttributeValue>,
 }
 
 impl Stored {
-    fn from_item(item: Item) -> Result<Self, StorageError> {
-        let (call, version) = call_from_item(item)?;
-        Ok(Stored { call, version })
+    fn new(call: Call, version: u64) -> Self {
+        Stored { call, version, lock: Some(number(version)) }
+    }
+
+    /// The call and its version; the item itself when it does not read.
+    fn read(item: Item) -> Result<Self, Item> {
+        match call_from_item(item.clone()) {
+            Ok((call, version)) => Ok(Stored::new(call, version)),
+            Err(_) => Err(item),
+        }
     }
 }
 
@@ -241,8 +356,9 @@ enum Attempt {
     Written(Box<Applied>, u64),
     /// The event exists: a redelivery. Carries the call if DynamoDB returned it.
     Duplicate(Option<Stored>),
-    /// The call is not the version merged from; here it is as it stands (none: absent).
-    Stale(Option<Stored>),
+    /// The call is not the version merged from; here it is as it stands (none:
+    /// absent), or its item, when it does not read.
+    Stale(Option<Result<Stored, Item>>),
     /// Another transaction held the items; try again shortly.
     Contended,
 }
@@ -297,17 +413,34 @@ impl RecordCalls for DynamoStore {
     async fn record(&self, update: &CallUpdate) -> Result<Recorded, StorageError> {
         let call_sid = update.call.call_sid;
         let mut expected = self.remembered(&call_sid);
+        // The unreadable item `expected` was rebuilt from, and what could not be read.
+        let mut rebuilt: Option<(Item, Vec<String>, usize)> = None;
         for attempt in 0..MAX_ATTEMPTS {
             match self.try_record(update, expected.as_ref()).await? {
                 Attempt::Written(applied, version) => {
-                    self.remember(&Stored { call: applied.call.clone(), version });
+                    if let Some((_, unreadable, events)) = rebuilt {
+                        self.warn(call_sid.as_str(), unreadable, format!("rebuilt from its {events} events and written back"));
+                    }
+                    self.remember(&Stored::new(applied.call.clone(), version));
                     return Ok(Recorded::Applied(applied));
                 }
                 Attempt::Duplicate(current) => {
                     current.inspect(|stored| self.remember(stored));
                     return Ok(Recorded::Duplicate);
                 }
-                Attempt::Stale(current) => expected = current,
+                Attempt::Stale(None) => (expected, rebuilt) = (None, None),
+                Attempt::Stale(Some(Ok(current))) => (expected, rebuilt) = (Some(current), None),
+                Attempt::Stale(Some(Err(item))) => {
+                    // Written over, under a condition on exactly this item. Were it
+                    // to come back unchanged, the condition could never hold: fail
+                    // rather than read the events again and again.
+                    if rebuilt.as_ref().is_some_and(|(from, _, _)| *from == item) {
+                        return Err(StorageError(format!("call {call_sid}: its unreadable item could not be replaced")));
+                    }
+                    let call = self.rebuild(call_sid, &item, update.event.received_at).await?;
+                    expected = Some(Stored { call: call.call, version: call.version, lock: item.get(VERSION).cloned() });
+                    rebuilt = Some((item, call.unreadable, call.events));
+                }
                 Attempt::Contended => self.back_off(attempt).await,
             }
         }
@@ -317,24 +450,33 @@ impl RecordCalls for DynamoStore {
 
 impl ReadCalls for DynamoStore {
     async fn call(&self, scope: &Scope, call_sid: &CallSid) -> Result<Option<CallView>, StorageError> {
-        let Some((call, _)) = self.read_call(call_sid, None).await?.map(call_from_item).transpose()? else { return Ok(None) };
-        if !scope.allows(call.tenant_id.as_deref()) {
-            return Ok(None);
+        let Some(item) = self.read_call(call_sid, None).await? else { return Ok(None) };
+        let (call, items) = match Stored::read(item) {
+            Ok(stored) => {
+                if !scope.allows(stored.call.tenant_id.as_deref()) {
+                    return Ok(None);
+                }
+                (stored.call, self.events_of(call_sid.as_str(), None).await?)
+            }
+            Err(item) => {
+                let items = self.events_of(call_sid.as_str(), None).await?;
+                let rebuilt = rebuild_call(*call_sid, &item, items.clone(), now_ms());
+                if !scope.allows(rebuilt.call.tenant_id.as_deref()) {
+                    return Ok(None);
+                }
+                let action = format!("rebuilt from its {} events for this read; its next callback writes it back", rebuilt.events);
+                self.warn(call_sid.as_str(), rebuilt.unreadable, action);
+                (rebuilt.call, items)
+            }
+        };
+        let mut events = Vec::with_capacity(items.len());
+        for item in items {
+            let key = item.get("eventKey").and_then(|k| k.as_s().ok()).cloned().unwrap_or_default();
+            match event_view(item) {
+                Ok(event) => events.push(event),
+                Err(_) => self.warn(call_sid.as_str(), vec![format!("event {key} (unreadable)")], "event left out".into()),
+            }
         }
-        let items: Vec<Item> = self
-            .client
-            .query()
-            .table_name(&self.tables.events)
-            .key_condition_expression("callSid = :callSid")
-            .expression_attribute_values(":callSid", AttributeValue::S(call_sid.to_string()))
-            .consistent_read(true)
-            .into_paginator()
-            .items()
-            .send()
-            .collect::<Result<_, _>>()
-            .await
-            .map_err(|e| storage(DisplayErrorContext(e)))?;
-        let events = items.into_iter().map(event_view).collect::<Result<Vec<_>, _>>()?;
         Ok(Some(CallView::new(&call, events)))
     }
 
@@ -386,4 +528,77 @@ fn decode_cursor(cursor: &str) -> Result<Item, StorageError> {
     let json = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
     let json: serde_json::Value = serde_json::from_slice(&json).map_err(|_| invalid())?;
     serde_dynamo::to_item(json).map_err(|_| invalid())
+}
+
+impl EraseCallers for DynamoStore {
+    /// A paginated, filtered Scan of the calls table: there is no index on the
+    /// caller, and this is an operator's command, never a webhook's.
+    async fn calls_from(&self, caller: &PhoneNumber) -> Result<Vec<CallerCall>, StorageError> {
+        let items = scan(
+            self.client
+                .scan()
+                .table_name(&self.tables.calls)
+                .filter_expression("fromNumber = :from")
+                .expression_attribute_values(":from", AttributeValue::S(caller.as_str().to_owned()))
+                .projection_expression("callSid, tenantId, startedAt")
+                .consistent_read(true),
+        )
+        .await?;
+        let mut calls: Vec<CallerCall> = items
+            .iter()
+            .filter_map(|item| {
+                Some(CallerCall {
+                    call_sid: item.get("callSid")?.as_s().ok()?.clone(),
+                    tenant_id: item.get("tenantId").and_then(|t| t.as_s().ok()).cloned(),
+                    started_at: item.get("startedAt").and_then(|t| t.as_n().ok()).and_then(|n| n.parse().ok()),
+                })
+            })
+            .collect();
+        calls.sort_by(|a, b| (a.started_at, &a.call_sid).cmp(&(b.started_at, &b.call_sid)));
+        Ok(calls)
+    }
+
+    /// The events first, in `BatchWriteItem`s of 25, then the call: stopped
+    /// halfway, the call is still there to be found and erased again.
+    async fn erase_call(&self, call_sid: &str) -> Result<usize, StorageError> {
+        let keys = self.events_of(call_sid, Some("callSid, eventKey")).await?;
+        for chunk in keys.chunks(25) {
+            let deletes: Vec<WriteRequest> = chunk
+                .iter()
+                .map(|key| {
+                    let delete = DeleteRequest::builder().set_key(Some(key.clone())).build().map_err(storage)?;
+                    Ok(WriteRequest::builder().delete_request(delete).build())
+                })
+                .collect::<Result<_, StorageError>>()?;
+            let mut pending = Some(deletes);
+            for attempt in 0.. {
+                let Some(requests) = pending.take().filter(|r| !r.is_empty()) else { break };
+                if attempt >= MAX_ATTEMPTS {
+                    return Err(StorageError(format!("{}: batch delete kept coming back unprocessed", self.tables.events)));
+                }
+                let output = self
+                    .client
+                    .batch_write_item()
+                    .request_items(&self.tables.events, requests)
+                    .send()
+                    .await
+                    .map_err(|e| storage(DisplayErrorContext(e)))?;
+                pending = output.unprocessed_items.unwrap_or_default().remove(&self.tables.events);
+                if pending.as_ref().is_some_and(|r| !r.is_empty()) {
+                    self.back_off(attempt).await;
+                }
+            }
+        }
+        self.client
+            .delete_item()
+            .table_name(&self.tables.calls)
+            .key("callSid", AttributeValue::S(call_sid.to_owned()))
+            .send()
+            .await
+            .map_err(|e| storage(DisplayErrorContext(e)))?;
+        if let Ok(sid) = CallSid::parse("callSid", call_sid) {
+            self.known.lock().expect("not poisoned").remove(&sid);
+        }
+        Ok(keys.len())
+    }
 }

@@ -4,23 +4,25 @@
 //! `routes/`), and logs and counts what became of it.
 
 use crate::context::Context;
+use crate::defer::{Defer, NoQueue};
 use crate::numbers::NumberCache;
 use crate::reply::Handled;
 use crate::request::webhook_of;
-use crate::route::Route;
+use crate::route::{CONNECTION_OVERRIDES, Route};
 use crate::routes;
 use crate::settings::Settings;
 use calltrack_core::ports::{LookUpNumbers, ReadCalls, RecordCalls};
 use calltrack_twilio::fields::CallSid;
-use calltrack_twilio::{Error, Keyring};
+use calltrack_twilio::{Error, Keyring, Webhook};
 use lambda_http::http::{StatusCode, header};
 use lambda_http::{Body, RequestExt, Response, tracing};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-/// The webhooks, with what they need: storage, secrets, settings, and the
-/// tracking numbers seen lately.
+/// The webhooks, with what they need: storage, the queue for what storage
+/// cannot take, secrets, settings, and the tracking numbers seen lately.
 pub struct App<S> {
     store: S,
+    queue: Box<dyn Defer>,
     keys: Keyring,
     settings: Settings,
     /// Names the function in logs and metrics.
@@ -30,7 +32,13 @@ pub struct App<S> {
 
 impl<S> App<S> {
     pub fn new(store: S, keys: Keyring, settings: Settings, function: &'static str) -> Self {
-        App { store, keys, settings, function, numbers: NumberCache::default() }
+        App { store, queue: Box::new(NoQueue), keys, settings, function, numbers: NumberCache::default() }
+    }
+
+    /// The app with a queue for the callbacks storage cannot take (without
+    /// one, they are answered `503`).
+    pub fn with_queue(self, queue: impl Defer + 'static) -> Self {
+        App { queue: Box::new(queue), ..self }
     }
 
     pub fn store(&self) -> &S {
@@ -81,9 +89,16 @@ impl<S: RecordCalls + LookUpNumbers + ReadCalls> App<S> {
             return Ok(Handled::plain(StatusCode::PAYLOAD_TOO_LARGE, "body too large"));
         }
         let hook = webhook_of(request, self.settings.public_base_url.as_deref())?;
-        hook.verify(&self.keys)?;
+        verify(&hook, &self.keys)?;
         let base = callback_base(&hook.url, route).to_owned();
-        let cx = Context { store: &self.store, settings: &self.settings, numbers: &self.numbers, callback_base: &base, now: now_ms() };
+        let cx = Context {
+            store: &self.store,
+            settings: &self.settings,
+            numbers: &self.numbers,
+            callback_base: &base,
+            now: now_ms(),
+            queue: self.queue.as_ref(),
+        };
         match route {
             Route::Answer => routes::answer::handle(&cx, hook).await,
             Route::DialResult => routes::dial_result::handle(&cx, hook).await,
@@ -112,6 +127,17 @@ fn refusal(err: Error) -> Handled {
             handled
         }
         _ => Handled::plain(status, &err.to_string()),
+    }
+}
+
+/// Checks the signature on the URL as received and, failing that, on the URL
+/// as we gave it to Twilio, with our connection overrides: API Gateway never
+/// sees a URL's fragment, and whether Twilio signs it is not documented. No
+/// other fragment is accepted.
+fn verify(hook: &Webhook, keys: &Keyring) -> Result<(), Error> {
+    match hook.verify(keys) {
+        Err(Error::BadSignature(_)) if !hook.url.contains('#') => hook.verify_at(keys, &format!("{}#{CONNECTION_OVERRIDES}", hook.url)),
+        checked => checked,
     }
 }
 

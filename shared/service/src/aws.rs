@@ -17,9 +17,16 @@ pub fn timeouts() -> TimeoutConfig {
         .build()
 }
 
-/// One retry: a callback that still fails is answered so that it comes again.
+/// Three tries in all, with the SDK's exponential backoff between them (for
+/// throttling too): a callback that still fails goes to the queue.
 pub fn retries() -> RetryConfig {
-    RetryConfig::standard().with_max_attempts(2)
+    RetryConfig::standard().with_max_attempts(3)
+}
+
+/// Reading the auth tokens at cold start: up to 5 tries with exponential
+/// backoff (from 200 ms), as a burst of cold starts can meet SSM's throttling.
+pub fn ssm_retries() -> RetryConfig {
+    RetryConfig::standard().with_max_attempts(5).with_initial_backoff(Duration::from_millis(200))
 }
 
 /// The SDK's settings from the environment, with our timeouts and retries.

@@ -2,13 +2,13 @@
 //! settings, the tracking numbers read lately, where our callbacks go, and the
 //! time the request came in. Routes see nothing else of the app.
 
+use crate::defer::Defer;
 use crate::numbers::{Lookup, NumberCache};
-use crate::route::Route;
+use crate::route::{CONNECTION_OVERRIDES, Route};
 use crate::settings::Settings;
 use calltrack_core::call::CallUpdate;
 use calltrack_core::ports::{LookUpNumbers, RecordCalls, Recorded, StorageError};
 use calltrack_twilio::fields::PhoneNumber;
-use lambda_http::tracing;
 
 pub struct Context<'a, S> {
     pub store: &'a S,
@@ -18,12 +18,21 @@ pub struct Context<'a, S> {
     pub callback_base: &'a str,
     /// When the request came in, in ms since the epoch.
     pub now: i64,
+    /// Where a callback goes when storage cannot take it.
+    pub queue: &'a dyn Defer,
 }
 
 impl<S> Context<'_, S> {
-    /// The public URL of one of our routes, for a callback Twilio makes.
+    /// The public URL of one of our routes, for a callback Twilio makes, with
+    /// the connection overrides that make Twilio retry it.
     pub fn url(&self, route: Route) -> String {
-        format!("{}{}", self.callback_base, route.path())
+        self.url_with_query(route, "")
+    }
+
+    /// [`Self::url`] with a query (`text=…`; empty for none), which goes before the fragment.
+    pub fn url_with_query(&self, route: Route, query: &str) -> String {
+        let separator = if query.is_empty() { "" } else { "?" };
+        format!("{}{}{separator}{query}#{CONNECTION_OVERRIDES}", self.callback_base, route.path())
     }
 }
 
@@ -35,17 +44,13 @@ impl<S: LookUpNumbers> Context<'_, S> {
 }
 
 impl<S: RecordCalls> Context<'_, S> {
-    /// Records an update for a route whose caller is waiting on the line: storage
-    /// gets the answer budget, and a failure is logged, never passed on to the caller.
+    /// Records an update for a route whose caller is waiting on the line:
+    /// storage gets the answer budget. A failure is the route's to queue
+    /// ([`crate::routes`]), never passed on to the caller.
     pub async fn record_for_caller(&self, update: &CallUpdate) -> Result<Recorded, StorageError> {
         let budget = self.settings.answer_storage_budget;
-        let recorded = match tokio::time::timeout(budget, self.store.record(update)).await {
-            Ok(recorded) => recorded,
-            Err(_) => Err(StorageError(format!("no answer within {budget:?}"))),
-        };
-        if let Err(err) = &recorded {
-            tracing::error!(call_sid = update.call.call_sid.as_str(), event = ?update.event.id, reason = %err, "storage failed; the caller is answered anyway");
-        }
-        recorded
+        tokio::time::timeout(budget, self.store.record(update))
+            .await
+            .unwrap_or_else(|_| Err(StorageError(format!("no answer within {budget:?}"))))
     }
 }

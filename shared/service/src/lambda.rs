@@ -1,18 +1,26 @@
 //! A Lambda's init, run once per cold start: settings from the environment, a
-//! DynamoDB client with our timeouts (and its connection warmed), and the auth
-//! tokens from SSM Parameter Store. Then [`run`] serves API Gateway events
-//! until the runtime stops the process.
+//! DynamoDB client with our timeouts (and its connection warmed), the callback
+//! queue, and the auth tokens from SSM Parameter Store. Then [`run`] serves API
+//! Gateway events until the runtime stops the process; [`replay`] is the replay
+//! function's whole life, on the queue's events.
 
 use crate::apigw;
 use crate::app::App;
-use crate::aws::sdk_config;
+use crate::aws::{sdk_config, ssm_retries};
+use crate::replay;
 use crate::route::Route;
 use crate::settings::Settings;
 use aws_config::SdkConfig;
+use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use calltrack_dynamo::DynamoStore;
+use calltrack_sqs::{Received, SqsQueue};
 use calltrack_twilio::Keyring;
 use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequest;
 use lambda_http::{LambdaEvent, service_fn, tracing};
+
+/// The token the sample events are signed with (README, "Sample events and the
+/// test token"): anyone can sign with it, so a deployed stack refuses it.
+pub const TEST_AUTH_TOKEN: &str = "test-auth-token-not-a-secret";
 
 /// Builds the app a function serves. Fails (and so fails the cold start,
 /// loudly) when a setting is wrong or no auth token can be read.
@@ -20,10 +28,49 @@ pub async fn init(function: &'static str) -> Result<App<DynamoStore>, lambda_htt
     let settings = Settings::from_env()?;
     let aws = sdk_config(None).await;
     let keys = auth_tokens(&aws).await?;
-    let dynamodb = aws_sdk_dynamodb::Client::new(&aws);
+    let store = store(&aws, &settings).await;
+    let app = App::new(store, keys, settings, function);
+    Ok(match app.settings().callback_queue_url.clone() {
+        Some(url) => app.with_queue(SqsQueue::new(aws_sdk_sqs::Client::new(&aws), url)),
+        None => {
+            tracing::warn!("CALLBACK_QUEUE_URL is not set: a callback that storage cannot take is answered 503");
+            app
+        }
+    })
+}
+
+/// The DynamoDB store, its connection warmed.
+async fn store(aws: &SdkConfig, settings: &Settings) -> DynamoStore {
+    let dynamodb = aws_sdk_dynamodb::Client::new(aws);
     warm(&dynamodb, &settings.tables.calls).await;
-    let store = DynamoStore::new(dynamodb, settings.tables.clone(), settings.event_retention);
-    Ok(App::new(store, keys, settings, function))
+    DynamoStore::new(dynamodb, settings.tables.clone(), settings.event_retention)
+}
+
+/// The replay function: applies each batch of queued callbacks and reports
+/// the ones that failed, which come back after their backoff.
+pub async fn replay() -> Result<(), lambda_http::Error> {
+    let settings = Settings::from_env()?;
+    let url = settings.callback_queue_url.clone().ok_or("missing CALLBACK_QUEUE_URL")?;
+    let aws = sdk_config(None).await;
+    let store = store(&aws, &settings).await;
+    let queue = SqsQueue::new(aws_sdk_sqs::Client::new(&aws), url);
+    let (store, settings, queue) = (&store, &settings, &queue);
+    let handler = service_fn(move |event: LambdaEvent<SqsEvent>| async move {
+        let messages: Vec<Received> = event.payload.records.into_iter().filter_map(received).collect();
+        let failed = replay::apply_batch(store, settings, queue, &messages).await;
+        let mut response = SqsBatchResponse::default();
+        for id in failed {
+            response.add_failure(id);
+        }
+        Ok::<_, lambda_http::Error>(response)
+    });
+    lambda_http::lambda_runtime::run(handler).await
+}
+
+/// A message of the event as the queue gave it.
+fn received(message: aws_lambda_events::sqs::SqsMessage) -> Option<Received> {
+    let receive_count = message.attributes.get("ApproximateReceiveCount").and_then(|n| n.parse().ok()).unwrap_or(1);
+    Some(Received { message_id: message.message_id?, receipt_handle: message.receipt_handle?, body: message.body?, receive_count })
 }
 
 /// Serves the function's `routes` on the Lambda runtime, one API Gateway event at a time.
@@ -47,9 +94,12 @@ pub async fn auth_tokens(aws: &SdkConfig) -> Result<Keyring, lambda_http::Error>
     }
 }
 
-/// The auth tokens kept in the SSM parameter `name` (a SecureString, decrypted).
+/// The auth tokens kept in the SSM parameter `name` (a SecureString,
+/// decrypted). Throttling, which many functions starting at once can meet, is
+/// retried with backoff. The documented test token is refused.
 pub async fn keyring_from_ssm(aws: &SdkConfig, name: &str) -> Result<Keyring, lambda_http::Error> {
-    let output = aws_sdk_ssm::Client::new(aws)
+    let config = aws_sdk_ssm::config::Builder::from(aws).retry_config(ssm_retries()).build();
+    let output = aws_sdk_ssm::Client::from_conf(config)
         .get_parameter()
         .name(name)
         .with_decryption(true)
@@ -57,6 +107,12 @@ pub async fn keyring_from_ssm(aws: &SdkConfig, name: &str) -> Result<Keyring, la
         .await
         .map_err(|e| format!("reading SSM parameter {name}: {}", aws_sdk_ssm::error::DisplayErrorContext(e)))?;
     let value = output.parameter.and_then(|p| p.value).ok_or_else(|| format!("SSM parameter {name} has no value"))?;
+    if value.contains(TEST_AUTH_TOKEN) {
+        return Err(format!(
+            "SSM parameter {name} holds the documented test token, which anyone can sign with: put your Twilio auth token there"
+        )
+        .into());
+    }
     Ok(Keyring::parse(&value)?)
 }
 

@@ -5,7 +5,9 @@
 //!   route with a [`context`];
 //! - [`routes`]: one file per route, each parse, decide, store, respond;
 //! - [`reply`]: the answers and the [`reply::Outcome`] a log line names;
-//!   [`metrics`] counts them.
+//!   [`metrics`] counts them;
+//! - [`defer`]: a callback whose write failed goes to a queue, and [`replay`]
+//!   applies it once storage is back.
 //!
 //! [`settings`] is the one settings type of every function and the command
 //! line, [`aws`] the SDK's timeouts, [`lambda`] a function's init.
@@ -14,9 +16,11 @@ pub mod apigw;
 pub mod app;
 pub mod aws;
 pub mod context;
+pub mod defer;
 pub mod lambda;
 pub mod metrics;
 pub mod numbers;
+pub mod replay;
 pub mod reply;
 pub mod request;
 pub mod route;

@@ -20,16 +20,19 @@ pub struct Counts {
     pub duplicates: u32,
     /// Storage failed or timed out.
     pub storage_errors: u32,
+    /// A callback that storage could not take was queued.
+    pub callbacks_deferred: u32,
 }
 
 impl Counts {
-    fn named(&self) -> [(&'static str, u32); 5] {
+    fn named(&self) -> [(&'static str, u32); 6] {
         [
             ("CallsReceived", self.calls_received),
             ("QualifiedCalls", self.qualified_calls),
             ("SignatureRejections", self.signature_rejections),
             ("Duplicates", self.duplicates),
             ("StorageErrors", self.storage_errors),
+            ("CallbacksDeferred", self.callbacks_deferred),
         ]
     }
 

@@ -25,7 +25,10 @@ pub enum Outcome {
     Recorded,
     /// A callback had been stored before.
     Duplicate,
-    /// Storage failed: the caller was answered anyway, or a 503 asks for the callback again.
+    /// Storage failed and the callback was queued, to be applied when storage is back.
+    Deferred,
+    /// Storage failed and so did the queue: the caller was answered anyway, or a
+    /// 503 asks Twilio for the callback again.
     StorageFailed,
     /// The business heard its whisper.
     Whispered,
@@ -44,6 +47,7 @@ impl Outcome {
             Outcome::NotForwarded => "not forwarded",
             Outcome::Recorded => "recorded",
             Outcome::Duplicate => "duplicate",
+            Outcome::Deferred => "deferred",
             Outcome::StorageFailed => "storage failed",
             Outcome::Whispered => "whispered",
             Outcome::Goodbye => "goodbye",

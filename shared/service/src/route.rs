@@ -1,5 +1,12 @@
 //! Our webhook routes, and which function serves which.
 
+/// Twilio's connection overrides on every callback URL we give it (the
+/// `<Dial>` and `<Record>` callbacks, and the two URLs pasted into its
+/// console): up to 3 retries on a 5xx, a connection failure or a read
+/// timeout. Without them Twilio retries a connection failure once, and never
+/// a 5xx (docs/twilio-webhooks.md#retries-and-connection-overrides).
+pub const CONNECTION_OVERRIDES: &str = "rc=3&rp=5xx,ct,rt";
+
 /// Our webhook routes. `POST` is what Twilio sends by default; `GET` works too.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Route {

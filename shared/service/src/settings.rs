@@ -32,6 +32,16 @@ pub struct Settings {
     pub tables: TableNames,
     /// `EVENT_RETENTION_DAYS`: how long raw callbacks are kept.
     pub event_retention: Duration,
+    /// `CALLBACK_QUEUE_URL`: the SQS queue that callbacks go to when storage
+    /// cannot take them. Without one, they are answered `503`.
+    pub callback_queue_url: Option<String>,
+    /// `STORAGE_DEADLINE_MS`: the longest the status and recording routes spend
+    /// on storage before they queue the callback instead; with the queue's own
+    /// timeouts, every answer leaves well inside Twilio's 15 s.
+    pub storage_deadline: Duration,
+    /// `REPLAY_BACKOFF_SECONDS`: how long a queued callback that could not be
+    /// applied waits before its next try, doubled each time (at most 15 minutes).
+    pub replay_backoff: Duration,
 }
 
 const DAY: Duration = Duration::from_secs(86_400);
@@ -50,6 +60,9 @@ impl Default for Settings {
             max_body_bytes: 64 * 1024,
             tables: TableNames::with_prefix("calltrack-"),
             event_retention: DAY * 90,
+            callback_queue_url: None,
+            storage_deadline: Duration::from_secs(4),
+            replay_backoff: Duration::from_secs(10),
         }
     }
 }
@@ -83,6 +96,9 @@ impl Settings {
                 numbers: var("TRACKING_NUMBERS_TABLE").unwrap_or(defaults.tables.numbers),
             },
             event_retention: number("EVENT_RETENTION_DAYS")?.map_or(defaults.event_retention, |days| DAY * days),
+            callback_queue_url: var("CALLBACK_QUEUE_URL"),
+            storage_deadline: number("STORAGE_DEADLINE_MS")?.map_or(defaults.storage_deadline, |ms| Duration::from_millis(ms.into())),
+            replay_backoff: number("REPLAY_BACKOFF_SECONDS")?.map_or(defaults.replay_backoff, |s| Duration::from_secs(s.into())),
         })
     }
 }
@@ -107,6 +123,9 @@ mod tests {
                 "ANSWER_STORAGE_BUDGET_MS" => "250",
                 "CALLS_TABLE" => "prod-calls",
                 "EVENT_RETENTION_DAYS" => "7",
+                "CALLBACK_QUEUE_URL" => "https://sqs.us-east-1.amazonaws.com/123456789012/calltrack-callbacks",
+                "STORAGE_DEADLINE_MS" => "3000",
+                "REPLAY_BACKOFF_SECONDS" => "2",
                 _ => return None,
             };
             Some(value.to_owned())
@@ -117,6 +136,8 @@ mod tests {
         assert_eq!((settings.number_cache, settings.answer_storage_budget), (Duration::from_secs(5), Duration::from_millis(250)));
         assert_eq!((settings.tables.calls.as_str(), settings.tables.events.as_str()), ("prod-calls", "calltrack-call-events"));
         assert_eq!(settings.event_retention, DAY * 7);
+        assert_eq!(settings.callback_queue_url.as_deref(), Some("https://sqs.us-east-1.amazonaws.com/123456789012/calltrack-callbacks"));
+        assert_eq!((settings.storage_deadline, settings.replay_backoff), (Duration::from_secs(3), Duration::from_secs(2)));
     }
 
     #[test]

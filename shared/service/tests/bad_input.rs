@@ -1,7 +1,8 @@
 //! The bad-input corpus: requests a webhook must refuse, each with the 4xx the
 //! README documents (its "Refusals" table), run as the functions run them (raw
 //! API Gateway HTTP API events through `apigw::handle_event`) against DynamoDB
-//! Local. None may panic, and none may write anything.
+//! Local. None may panic, and none may write anything. Beside it, the requests
+//! with bad fields that the routes a caller waits on answer with TwiML anyway.
 //!
 //! Besides the refusals, injection attempts through the caller's name and the
 //! stored whisper and forward-to configuration must come out as inert text.
@@ -369,21 +370,14 @@ fn corpus() -> Vec<Case> {
         "request URL has an invalid host",
     ));
 
-    // Missing and malformed fields, correctly signed: 400 naming the field.
-    let answer = Route::Answer;
-    cases.push(field(answer, "CallSid", None, "missing CallSid"));
-    cases.push(field(answer, "CallSid", Some(""), "missing CallSid"));
-    cases.push(field(answer, "CallSid", Some("RE0000000000000000000000000000b4d1"), "CallSid "));
-    cases.push(field(answer, "CallSid", Some("CA123"), "CallSid "));
-    cases.push(field(answer, "CallSid", Some("CA0000000000000000000000000000b4dZ"), "CallSid "));
-    cases.push(field(answer, "AccountSid", None, "missing AccountSid"));
-    cases.push(field(answer, "AccountSid", Some("AC-not-a-sid"), "AccountSid "));
-    cases.push(field(answer, "To", None, "missing To"));
-    cases.push(field(answer, "To", Some("+1 (800) 555"), "To "));
-    cases.push(field(answer, "From", None, "missing From"));
-    cases.push(field(answer, "Direction", Some("sideways"), "Direction "));
-    cases.push(field(answer, "CallStatus", Some("exploded"), "CallStatus "));
+    // Missing and malformed fields, correctly signed: 400 naming the field, on
+    // the routes no caller waits on (the answer and dial-result routes answer
+    // a caller whatever the fields: see `caller_facing_routes_answer_twiml_whatever_the_fields`).
     let status = Route::Status;
+    cases.push(field(status, "CallSid", None, "missing CallSid"));
+    cases.push(field(status, "CallSid", Some("CA123"), "CallSid "));
+    cases.push(field(status, "From", None, "missing From"));
+    cases.push(field(status, "To", Some("+1 (800) 555"), "To "));
     cases.push(field(status, "CallStatus", None, "missing CallStatus"));
     cases.push(field(status, "CallDuration", Some("4x"), "CallDuration is not a whole number: \"4x\""));
     cases.push(field(status, "CallDuration", Some("-5"), "CallDuration "));
@@ -391,22 +385,29 @@ fn corpus() -> Vec<Case> {
     cases.push(field(status, "SequenceNumber", Some("third"), "SequenceNumber "));
     cases.push(field(status, "Timestamp", Some("yesterday"), "Timestamp "));
     cases.push(field(status, "ParentCallSid", Some("CAshort"), "ParentCallSid "));
-    let dial = Route::DialResult;
-    cases.push(field(dial, "DialCallStatus", None, "missing DialCallStatus"));
-    cases.push(field(dial, "DialCallStatus", Some("maybe"), "DialCallStatus "));
-    cases.push(field(dial, "DialCallDuration", Some("4.5"), "DialCallDuration "));
-    cases.push(field(dial, "DialCallSid", Some("XX0000000000000000000000000000b4d2"), "DialCallSid "));
     let recording = Route::Recording;
     cases.push(field(recording, "RecordingSid", None, "missing RecordingSid"));
     cases.push(field(recording, "RecordingSid", Some(CALL), "RecordingSid "));
     cases.push(field(recording, "RecordingStatus", Some("done"), "RecordingStatus "));
     cases.push(field(recording, "RecordingDuration", Some("-1"), "RecordingDuration "));
     cases.push(field(recording, "CallSid", None, "missing CallSid"));
+    // A stored recording URL is one a user opens: only this recording, in this account, at Twilio.
+    let recording_url = format!("https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT}/Recordings/{RECORDING}");
+    for url in [
+        "https://evil.example/r.mp3".to_owned(),
+        recording_url.replace("https://", "http://"),
+        recording_url.replace("api.twilio.com", "api.twilio.com.evil.example"),
+        recording_url.replace(ACCOUNT, "ACfedcba9876543210fedcba9876543210"),
+        recording_url.replace(RECORDING, "REfedcba9876543210fedcba9876543210"),
+        format!("{recording_url}?u=https://evil.example"),
+    ] {
+        cases.push(field(recording, "RecordingUrl", Some(&url), "RecordingUrl is not the URL of recording "));
+    }
     cases.push(case(
         "CRM link that is not an id",
         {
             let query = "contactId=%3Cb%3E";
-            Request { query: query.into(), signature: Some(sign(answer.path(), query, &valid(answer))), ..Request::valid(answer) }
+            Request { query: query.into(), signature: Some(sign(status.path(), query, &valid(status))), ..Request::valid(status) }
         },
         400,
         "contactId ",
@@ -470,6 +471,92 @@ async fn every_bad_request_gets_its_4xx_and_writes_nothing() {
         assert!(matches!(answer.status, 200 | 204), "{}: {} {}", route.path(), answer.status, answer.body);
     }
     assert_eq!(counts(&app).await, [1, 4, 1]);
+}
+
+/// A correctly signed request to a route a caller waits on, whose one field is
+/// missing or malformed (or whose CRM link is invalid).
+fn lenient(route: Route, key: &'static str, value: Option<&str>) -> (String, Request) {
+    let shown = value.map_or("missing".to_owned(), |v| format!("{v:?}"));
+    (format!("{} {key} {shown}", route.path()), Request::signed(route, &with(valid(route), key, value)))
+}
+
+/// What the answer and dial-result routes read leniently, and the TwiML
+/// elements the caller gets: never a 4xx once the signature is valid.
+fn lenient_corpus() -> Vec<(String, Request, &'static [&'static str])> {
+    let forwarded: &[&str] = &["Response", "Dial", "Number"];
+    let not_forwarded: &[&str] = &["Response", "Say", "Hangup"];
+    let hang_up: &[&str] = &["Response", "Hangup"];
+    let answer = Route::Answer;
+    let dial = Route::DialResult;
+    let mut cases = Vec::new();
+    let mut push = |(name, request): (String, Request), elements: &'static [&'static str]| cases.push((name, request, elements));
+    for (key, value) in [
+        ("CallSid", None),
+        ("CallSid", Some("")),
+        ("CallSid", Some("RE0000000000000000000000000000b4d1")),
+        ("CallSid", Some("CA123")),
+        ("CallSid", Some("CA0000000000000000000000000000b4dZ")),
+        ("AccountSid", None),
+        ("AccountSid", Some("AC-not-a-sid")),
+        ("From", None),
+        ("From", Some("")),
+        ("From", Some("sip:alice@example.com")),
+        ("From", Some("client:alice")),
+        ("From", Some("266696687")),
+        ("From", Some("+1 (555) 12")),
+        ("Direction", Some("sideways")),
+        ("CallStatus", Some("exploded")),
+        ("ParentCallSid", Some("CAshort")),
+        ("Timestamp", Some("yesterday")),
+    ] {
+        push(lenient(answer, key, value), forwarded);
+    }
+    for (key, value) in [("To", None), ("To", Some("+1 (800) 555")), ("To", Some("sip:sales@example.com"))] {
+        push(lenient(answer, key, value), not_forwarded);
+    }
+    for query in ["contactId=%3Cb%3E", "userId=", "crm_a%2Db=1&dealId=d-1"] {
+        let pairs = valid(answer);
+        let request = Request { query: query.into(), signature: Some(sign(answer.path(), query, &pairs)), ..Request::valid(answer) };
+        push((format!("{} ?{query}", answer.path()), request), forwarded);
+    }
+    for (key, value) in [
+        ("CallSid", None),
+        ("AccountSid", Some("x")),
+        ("DialCallStatus", None),
+        ("DialCallStatus", Some("maybe")),
+        ("DialCallDuration", Some("4.5")),
+        ("DialCallSid", Some("XX0000000000000000000000000000b4d2")),
+        ("DialBridged", Some("1")),
+        ("To", Some("+1 (800) 555")),
+        ("To", None),
+    ] {
+        push(lenient(dial, key, value), hang_up);
+    }
+    cases
+}
+
+#[tokio::test]
+async fn caller_facing_routes_answer_twiml_whatever_the_fields() {
+    let app = app().await;
+    let corpus = lenient_corpus();
+    let mut failures = Vec::new();
+    for (name, request, expected) in &corpus {
+        let answer = common::invoke(&app, &request.event()).await;
+        let got: Vec<String> = match roxmltree::Document::parse(&answer.body) {
+            Ok(doc) => doc.descendants().filter(|n| n.is_element()).map(|n| n.tag_name().name().to_owned()).collect(),
+            Err(_) => Vec::new(),
+        };
+        let xml = answer.content_type.as_deref().is_some_and(|t| t.starts_with("text/xml"));
+        if answer.status != 200 || !xml || got != *expected {
+            failures.push(format!("{name}: got {} {:?}, want 200 {expected:?}", answer.status, answer.body));
+        }
+    }
+    assert!(failures.is_empty(), "{} of {} requests answered wrongly:\n{}", failures.len(), corpus.len(), failures.join("\n"));
+    // What could be keyed was stored (the first answer and dial outcome of the
+    // one call; the rest are duplicates); nothing else was.
+    let stored = app.store().call(&Scope::Operator, &CallSid::parse("CallSid", CALL).unwrap()).await.unwrap().expect("stored");
+    assert_eq!((stored.summary.tenant_id.as_deref(), stored.summary.forwarded), (Some("tenant-1"), true));
+    assert_eq!(counts(&app).await, [1, 2, 1], "one call, its answer and its dial outcome");
 }
 
 /// The TwiML's elements as `name text`, in document order; panics unless it is XML.

@@ -14,6 +14,8 @@ use common::Answer;
 
 const TEST_TOKEN: &str = "test-auth-token-not-a-secret";
 const LOCAL: &str = "http://127.0.0.1:3000";
+/// The connection overrides on every callback URL we give Twilio.
+const RC: &str = calltrack_service::route::CONNECTION_OVERRIDES;
 const PARENT: &str = "CA7c1e3f0a9b2d4c6e8f0a1b2c3d4e5f60";
 
 async fn app() -> App<DynamoStore> {
@@ -73,10 +75,10 @@ async fn every_sample_event() {
                     [
                         "Response".to_owned(),
                         format!(
-                            "Dial action={LOCAL}/api/twilio/voice/dial-result timeout=20 callerId=+12125550199 answerOnBridge=true record=record-from-answer-dual recordingStatusCallback={LOCAL}/api/twilio/voice/recording recordingStatusCallbackEvent=completed absent"
+                            "Dial action={LOCAL}/api/twilio/voice/dial-result#{RC} timeout=20 callerId=+12125550199 answerOnBridge=true record=record-from-answer-dual recordingStatusCallback={LOCAL}/api/twilio/voice/recording#{RC} recordingStatusCallbackEvent=completed absent"
                         ),
                         format!(
-                            "Number statusCallback={LOCAL}/api/twilio/voice/status statusCallbackEvent=initiated ringing answered completed url={LOCAL}/api/twilio/voice/whisper?text=Call%20from%20Google%20Ads +14155550123"
+                            "Number statusCallback={LOCAL}/api/twilio/voice/status#{RC} statusCallbackEvent=initiated ringing answered completed url={LOCAL}/api/twilio/voice/whisper?text=Call%20from%20Google%20Ads#{RC} +14155550123"
                         ),
                     ]
                 );
@@ -116,7 +118,7 @@ async fn every_sample_event() {
                         "Response".to_owned(),
                         "Say Sorry, nobody can take your call right now. Please leave a message after the beep.".to_owned(),
                         format!(
-                            "Record maxLength=120 playBeep=true timeout=5 action={LOCAL}/api/twilio/voice/goodbye recordingStatusCallback={LOCAL}/api/twilio/voice/recording recordingStatusCallbackEvent=completed absent"
+                            "Record maxLength=120 playBeep=true timeout=5 action={LOCAL}/api/twilio/voice/goodbye#{RC} recordingStatusCallback={LOCAL}/api/twilio/voice/recording#{RC} recordingStatusCallbackEvent=completed absent"
                         ),
                         "Hangup".to_owned(),
                     ]

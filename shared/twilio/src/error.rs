@@ -27,6 +27,16 @@ impl Error {
         Error::Invalid { field: field.into(), problem: problem.into() }
     }
 
+    /// The parameter this error is about, if it is about one: what a log may
+    /// name without the value, which can be a phone number.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            Error::Missing(field) => Some(field),
+            Error::Invalid { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+
     /// The HTTP status a webhook answers this error with.
     pub fn http_status(&self) -> u16 {
         match self {

@@ -252,6 +252,12 @@ impl PhoneNumber {
         !self.is_e164()
     }
 
+    /// A value kept exactly as Twilio sent it, unchecked: only for storing what
+    /// a caller-facing route read leniently (see [`Caller`]).
+    pub(crate) fn as_sent(raw: &str) -> Self {
+        PhoneNumber(raw.to_owned())
+    }
+
     /// Parses a value that must be an E.164 number (our own tracking numbers).
     pub fn e164(field: &str, raw: &str) -> Result<Self, Error> {
         if is_e164(raw) {
@@ -274,6 +280,104 @@ fn is_withheld_description(raw: &str) -> bool {
     (1..=40).contains(&raw.len())
         && raw.bytes().any(|b| b.is_ascii_alphabetic())
         && raw.bytes().all(|b| b.is_ascii_alphabetic() || matches!(b, b' ' | b'-' | b'_' | b'.'))
+}
+
+/// Who is calling, as Twilio sent `From`, read leniently for a caller on the
+/// line: the answer route forwards a SIP or Client caller, a withheld or
+/// malformed caller ID alike, and stores it as it came. Parsing a
+/// [`PhoneNumber`] stays strict; this is only for routes that must not refuse.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Caller {
+    /// An E.164 number that is a real number.
+    Number(PhoneNumber),
+    /// A SIP URI, e.g. `sip:alice@example.com`, kept as sent.
+    Sip(String),
+    /// A Twilio Client identity, e.g. `client:alice`, kept as sent.
+    Client(String),
+    /// No caller ID: nothing at all, a description (`Anonymous`, `RESTRICTED`),
+    /// or a number that spells one on a keypad (`266696687`, `+266696687` is
+    /// ANONYMOUS), which Twilio sends for some withheld callers. Kept as sent.
+    Withheld(String),
+    /// Anything else, e.g. `+1 (555) 12`, kept as sent.
+    Other(String),
+}
+
+/// The words a withheld caller ID is spelled with on a keypad.
+const WITHHELD_WORDS: [&str; 6] = ["ANONYMOUS", "RESTRICTED", "UNAVAILABLE", "UNKNOWN", "BLOCKED", "PRIVATE"];
+
+/// Whether `digits` spells one of [`WITHHELD_WORDS`] on a phone keypad.
+fn spells_withheld(digits: &str) -> bool {
+    let key = |letter: u8| match letter {
+        b'A'..=b'C' => b'2',
+        b'D'..=b'F' => b'3',
+        b'G'..=b'I' => b'4',
+        b'J'..=b'L' => b'5',
+        b'M'..=b'O' => b'6',
+        b'P'..=b'S' => b'7',
+        b'T'..=b'V' => b'8',
+        _ => b'9',
+    };
+    WITHHELD_WORDS.iter().any(|word| word.len() == digits.len() && word.bytes().map(key).eq(digits.bytes()))
+}
+
+impl Caller {
+    /// Reads `From` as it came; never fails. Leading and trailing spaces are
+    /// kept, as everything else is: only the kind is decided here.
+    pub fn read(raw: &str) -> Caller {
+        let digits = raw.strip_prefix('+').unwrap_or(raw);
+        let scheme = |prefix: &str| raw.len() > prefix.len() && raw.get(..prefix.len()).is_some_and(|s| s.eq_ignore_ascii_case(prefix));
+        if raw.is_empty() || is_withheld_description(raw) || spells_withheld(digits) {
+            Caller::Withheld(raw.to_owned())
+        } else if is_e164(raw) {
+            Caller::Number(PhoneNumber(raw.to_owned()))
+        } else if scheme("sip:") || scheme("sips:") {
+            Caller::Sip(raw.to_owned())
+        } else if scheme("client:") {
+            Caller::Client(raw.to_owned())
+        } else {
+            Caller::Other(raw.to_owned())
+        }
+    }
+
+    /// The kind of caller, for logs and tests: `number`, `sip`, `client`,
+    /// `withheld` or `other`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Caller::Number(_) => "number",
+            Caller::Sip(_) => "sip",
+            Caller::Client(_) => "client",
+            Caller::Withheld(_) => "withheld",
+            Caller::Other(_) => "other",
+        }
+    }
+
+    /// `From` exactly as Twilio sent it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Caller::Number(number) => number.as_str(),
+            Caller::Sip(raw) | Caller::Client(raw) | Caller::Withheld(raw) | Caller::Other(raw) => raw,
+        }
+    }
+
+    /// The caller's number, when they called from one and showed it.
+    pub fn number(&self) -> Option<&PhoneNumber> {
+        match self {
+            Caller::Number(number) => Some(number),
+            _ => None,
+        }
+    }
+
+    /// What a call stores as its `fromNumber`: the caller as sent, a string
+    /// whatever its kind; none when Twilio sent nothing.
+    pub fn as_sent(&self) -> Option<PhoneNumber> {
+        Some(self.as_str()).filter(|raw| !raw.is_empty()).map(PhoneNumber::as_sent)
+    }
+}
+
+impl fmt::Display for Caller {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 impl Field for PhoneNumber {
@@ -437,6 +541,47 @@ mod tests {
         }
         assert!(PhoneNumber::e164("To", "Anonymous").is_err(), "our own numbers are always E.164");
         assert_eq!(PhoneNumber::e164("To", "+18005551212").unwrap().as_str(), "+18005551212");
+    }
+
+    #[test]
+    fn callers_are_read_as_sent_and_never_refused() {
+        let kind = |raw: &str| Caller::read(raw).kind();
+        let cases = [
+            ("+12125550199", "number"),
+            ("+442071838750", "number"),
+            ("sip:alice@example.com", "sip"),
+            ("SIP:alice@example.com;transport=tls", "sip"),
+            ("sips:alice@example.com", "sip"),
+            ("client:alice", "client"),
+            ("", "withheld"),
+            ("Anonymous", "withheld"),
+            ("RESTRICTED", "withheld"),
+            ("Private Caller", "withheld"),
+            // ANONYMOUS, RESTRICTED, UNAVAILABLE, UNKNOWN, BLOCKED, PRIVATE on a keypad.
+            ("266696687", "withheld"),
+            ("+266696687", "withheld"),
+            ("+7378742833", "withheld"),
+            ("86282452253", "withheld"),
+            ("+8656696", "withheld"),
+            ("2562533", "withheld"),
+            ("+7748283", "withheld"),
+            ("+1 (555) 12", "other"),
+            ("12125550199", "other"),
+            ("sip:", "other"),
+            ("client:", "other"),
+            ("<Say>", "other"),
+            ("+0123", "other"),
+        ];
+        for (raw, expected) in cases {
+            assert_eq!(kind(raw), expected, "{raw:?}");
+            let caller = Caller::read(raw);
+            assert_eq!(caller.as_str(), raw, "kept as sent");
+            assert_eq!(caller.to_string(), raw);
+            assert_eq!(caller.as_sent().map(|n| n.as_str().to_owned()), Some(raw.to_owned()).filter(|r| !r.is_empty()));
+            assert_eq!(caller.number().is_some(), expected == "number", "{raw:?}");
+        }
+        assert_eq!(Caller::read("+12125550199").number(), Some(&PhoneNumber::e164("From", "+12125550199").unwrap()));
+        assert!(PhoneNumber::parse("From", "sip:alice@example.com").is_err(), "the strict parse is unchanged");
     }
 
     #[test]

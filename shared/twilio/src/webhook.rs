@@ -67,13 +67,19 @@ impl Webhook {
     /// Checks the signature against every key that may have signed it; the
     /// request's `AccountSid` picks the account's own token.
     pub fn verify(&self, keys: &Keyring) -> Result<(), Error> {
+        self.verify_at(keys, &self.url)
+    }
+
+    /// [`Self::verify`] as if the request had been made to `url`: for a URL
+    /// that Twilio was given with a part it does not send, such as a fragment.
+    pub fn verify_at(&self, keys: &Keyring, url: &str) -> Result<(), Error> {
         let payload = match &self.body {
             BodyKind::Form => Payload::Form(&self.params),
             BodyKind::Json(bytes) => Payload::Json(bytes),
             BodyKind::None => Payload::UrlOnly,
         };
         keys.verify(&SignedRequest {
-            url: &self.url,
+            url,
             payload,
             signature: self.signature.as_deref(),
             settings: self.settings.as_deref(),

@@ -1,8 +1,8 @@
 //! Typed parsing of the four Voice webhooks: field mapping, every rejection (each
 //! names its field and reason) and tolerance of parameters we do not know.
 
-use calltrack_twilio::fields::{CallStatus, DialCallStatus, Direction, EpochMillis, RecordingStatus};
-use calltrack_twilio::voice::{CallWebhook, DialWebhook, RecordingWebhook};
+use calltrack_twilio::fields::{CallStatus, Caller, DialCallStatus, Direction, EpochMillis, RecordingStatus};
+use calltrack_twilio::voice::{CallWebhook, DialReading, DialWebhook, IncomingCall, RecordingWebhook};
 use calltrack_twilio::{Error, Params};
 
 const PARENT: &str = "CA0123456789abcdef0123456789abcdef";
@@ -206,7 +206,6 @@ fn call_webhook_rejections_name_the_field_and_reason() {
         ("AccountSid", None, "missing AccountSid"),
         ("AccountSid", Some(PARENT), &format!(r#"AccountSid is not a valid SID (AC + 32 hex digits): "{PARENT}""#)),
         ("From", None, "missing From"),
-        ("From", Some("12125550199"), r#"From is not an E.164 phone number or a withheld caller ID: "12125550199""#),
         ("To", None, "missing To"),
         ("To", Some("+1 800 555"), r#"To is not an E.164 phone number or a withheld caller ID: "+1 800 555""#),
         ("Direction", None, "missing Direction"),
@@ -237,6 +236,10 @@ fn rejections_are_bad_requests() {
     let err = CallWebhook::parse(with(&status_callback(), "CallSid", None)).unwrap_err();
     assert_eq!(err, Error::Missing("CallSid"));
     assert_eq!(err.http_status(), 400);
+    assert_eq!(err.field(), Some("CallSid"));
+    assert_eq!(CallWebhook::parse(with(&status_callback(), "CallDuration", Some("4x"))).unwrap_err().field(), Some("CallDuration"));
+    assert_eq!(Error::MalformedBody("bad JSON".into()).field(), None, "about no one field");
+    assert_eq!(Error::BadSignature("missing").field(), None);
 }
 
 #[test]
@@ -330,4 +333,210 @@ fn json_bodies_parse_like_forms() {
         CallWebhook::parse(Params::from_json(bad).unwrap()).unwrap_err().to_string(),
         r#"CallDuration is not a whole number: "4.5""#
     );
+}
+
+/// The voice URL's request for an incoming call, as Twilio sends it.
+fn incoming() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("AccountSid", ACCOUNT),
+        ("ApiVersion", "2010-04-01"),
+        ("CallSid", PARENT),
+        ("CallStatus", "ringing"),
+        ("Called", "+18005551212"),
+        ("CallerName", "Ada Lovelace"),
+        ("Direction", "inbound"),
+        ("From", "+12125550199"),
+        ("To", "+18005551212"),
+    ]
+}
+
+#[test]
+fn an_incoming_call_read_leniently_is_the_strict_parse_when_all_is_well() {
+    let read = IncomingCall::read(form(&incoming()));
+    assert_eq!(read.call, Some(CallWebhook::parse(form(&incoming())).unwrap()));
+    assert_eq!(read.caller, Caller::Number(CallWebhook::parse(form(&incoming())).unwrap().from_number));
+    assert_eq!(read.tracking_number.as_ref().map(|n| n.as_str()), Some("+18005551212"));
+    assert_eq!(read.to_number.as_ref().map(|n| n.as_str()), Some("+18005551212"));
+    assert!(read.unread.is_empty());
+}
+
+#[test]
+fn any_caller_id_is_kept_as_sent() {
+    let cases = [
+        ("sip:alice@example.com", "sip"),
+        ("client:alice", "client"),
+        ("anonymous", "withheld"),
+        ("266696687", "withheld"),
+        ("+266696687", "withheld"),
+        ("+1 (555) 12", "other"),
+    ];
+    for (from, expected) in cases {
+        let read = IncomingCall::read(with(&incoming(), "From", Some(from)));
+        assert_eq!(read.caller.kind(), expected, "{from}: {:?}", read.caller);
+        assert_eq!(read.caller.as_str(), from);
+        let call = read.call.unwrap_or_else(|| panic!("{from}: the call can be stored"));
+        assert_eq!(call.from_number.as_str(), from, "stored as sent");
+        assert_eq!(call.tracking_number.as_ref().map(|n| n.as_str()), Some("+18005551212"), "{from}");
+        assert!(read.unread.is_empty(), "{from}: {:?}", read.unread);
+    }
+    // The status route's parse keeps any caller as sent too: refusing one would
+    // lose its call's status for good.
+    for from in ["sip:alice@example.com", "client:alice", "+1 (555) 12", "266696687", "12125550199"] {
+        let call = CallWebhook::parse(with(&status_callback(), "From", Some(from))).unwrap();
+        assert_eq!((call.from_number.as_str(), call.tracking_number.as_ref().map(|n| n.as_str())), (from, Some("+18005551212")));
+    }
+}
+
+#[test]
+fn an_empty_or_missing_caller_is_withheld_and_nothing_is_stored_for_it() {
+    for from in [None, Some("")] {
+        let read = IncomingCall::read(with(&incoming(), "From", from));
+        assert_eq!(read.caller, Caller::Withheld(String::new()), "{from:?}");
+        assert_eq!(read.caller.as_sent(), None, "{from:?}");
+        assert!(read.call.is_some(), "{from:?}");
+    }
+}
+
+#[test]
+fn a_malformed_to_is_kept_but_is_no_tracking_number() {
+    let read = IncomingCall::read(with(&incoming(), "To", Some("+1 (800) 555")));
+    assert_eq!(read.tracking_number, None);
+    assert_eq!(read.to_number.as_ref().map(|n| n.as_str()), Some("+1 (800) 555"));
+    assert_eq!(read.call.unwrap().to_number.as_str(), "+1 (800) 555");
+    assert_eq!(IncomingCall::read(with(&incoming(), "To", None)).to_number, None);
+}
+
+#[test]
+fn without_its_key_or_state_the_call_is_not_stored_but_still_has_a_tracking_number() {
+    let cases: &[(&str, Option<&str>, &str)] = &[
+        ("CallSid", None, "missing CallSid"),
+        ("CallSid", Some("CA123"), r#"CallSid is not a valid SID (CA + 32 hex digits): "CA123""#),
+        ("AccountSid", None, "missing AccountSid"),
+        (
+            "Direction",
+            Some("sideways"),
+            r#"Direction is not one of inbound, outbound-api, outbound-dial, trunking-terminating, trunking-originating: "sideways""#,
+        ),
+        ("CallStatus", None, "missing CallStatus"),
+    ];
+    for (key, value, reason) in cases {
+        let read = IncomingCall::read(with(&incoming(), key, *value));
+        assert_eq!(read.call, None, "{key}={value:?}");
+        assert_eq!(read.tracking_number.as_ref().map(|n| n.as_str()), Some("+18005551212"), "{key}={value:?}: still forwarded");
+        let unread: Vec<_> = read.unread.iter().map(|e| e.to_string()).collect();
+        assert_eq!(unread, [*reason], "{key}={value:?}");
+        assert_eq!(read.unread[0].field(), Some(*key));
+    }
+    assert_eq!(IncomingCall::read(with(&incoming(), "Direction", None)).call_sid.map(|s| s.to_string()).as_deref(), Some(PARENT));
+    assert_eq!(IncomingCall::read(with(&incoming(), "CallSid", Some("CA123"))).call_sid, None);
+}
+
+#[test]
+fn the_tracking_number_follows_the_direction_when_read_leniently_too() {
+    let outbound =
+        with_all(&incoming(), &[("Direction", Some("outbound-api")), ("From", Some("+18005551212")), ("To", Some("sip:bob@example.com"))]);
+    assert_eq!(IncomingCall::read(outbound).tracking_number.as_ref().map(|n| n.as_str()), Some("+18005551212"));
+    let sip_to_sip = with_all(&incoming(), &[("From", Some("sip:alice@example.com")), ("To", Some("sip:sales@acme.sip.twilio.com"))]);
+    let read = IncomingCall::read(sip_to_sip);
+    assert_eq!(read.tracking_number, None, "no number: the caller hears the unknown number's message");
+    assert!(read.call.is_some());
+}
+
+#[test]
+fn a_malformed_optional_field_is_left_out_of_an_incoming_call() {
+    let changes = [("ParentCallSid", Some("nope")), ("Timestamp", Some("yesterday")), ("FromCity", Some(""))];
+    let read = IncomingCall::read(with_all(&incoming(), &changes));
+    let call = read.call.expect("stored");
+    assert_eq!((call.parent_call_sid, call.started_at, call.caller_city), (None, None, None), "an empty value is absent");
+    let fields: Vec<_> = read.unread.iter().filter_map(Error::field).collect();
+    assert_eq!(fields, ["ParentCallSid", "Timestamp"]);
+    assert_eq!(call.caller_name.as_deref(), Some("Ada Lovelace"));
+}
+
+#[test]
+fn a_dial_outcome_read_leniently_is_the_strict_parse_when_all_is_well() {
+    let read = DialReading::read(form(&dial_action()));
+    assert_eq!(read.dial, Some(DialWebhook::parse(form(&dial_action())).unwrap()));
+    assert!(read.connected);
+    assert_eq!(read.tracking_number.as_ref().map(|n| n.as_str()), Some("+18005551212"));
+    assert!(read.unread.is_empty());
+}
+
+#[test]
+fn a_dial_outcome_with_a_malformed_to_falls_back_on_called() {
+    let mut pairs = dial_action();
+    pairs.push(("Called", "+18005551212"));
+    let read = DialReading::read(with(&pairs, "To", Some("+1 (800) 555")));
+    assert_eq!(read.tracking_number.as_ref().map(|n| n.as_str()), Some("+18005551212"));
+    assert!(read.dial.is_some() && read.unread.is_empty());
+    let read = DialReading::read(with_all(&pairs, &[("To", Some("sip:x@y")), ("Called", Some("nope"))]));
+    assert_eq!(read.tracking_number, None);
+    assert!(read.dial.is_some(), "the outcome is stored all the same");
+    assert_eq!(read.unread.iter().filter_map(Error::field).collect::<Vec<_>>(), ["To"]);
+}
+
+#[test]
+fn a_dial_outcome_that_cannot_be_stored_still_says_whether_the_caller_talked() {
+    let unreadable = with(&dial_action(), "DialCallStatus", Some("maybe"));
+    let read = DialReading::read(unreadable.clone());
+    assert_eq!(read.dial, None);
+    assert_eq!(read.call_sid.map(|s| s.to_string()).as_deref(), Some(PARENT));
+    assert!(read.connected, "45 s of talk");
+    let silent = DialReading::read(with_all(&dial_action(), &[("DialCallStatus", None), ("DialCallDuration", Some("0"))]));
+    assert!(!silent.connected && silent.dial.is_none());
+    let no_sid = DialReading::read(with(&dial_action(), "CallSid", None));
+    assert_eq!((no_sid.dial, no_sid.call_sid), (None, None));
+    let bad_duration = DialReading::read(with(&dial_action(), "DialCallDuration", Some("4x")));
+    assert_eq!(bad_duration.dial.map(|d| d.talk_seconds), Some(None), "left out, the outcome stored");
+    assert!(bad_duration.connected, "DialCallStatus says so");
+}
+
+const RECORDING_URL: &str =
+    "https://api.twilio.com/2010-04-01/Accounts/AC0123456789abcdef0123456789abcdef/Recordings/RE0123456789abcdef0123456789abcdef";
+
+#[test]
+fn a_recording_url_of_this_account_and_recording_is_kept() {
+    for url in [RECORDING_URL.to_owned(), format!("{RECORDING_URL}.mp3"), format!("{RECORDING_URL}.wav")] {
+        let rec = RecordingWebhook::parse(with(&recording_params(), "RecordingUrl", Some(&url))).unwrap();
+        assert_eq!(rec.recording_url.as_deref(), Some(url.as_str()));
+    }
+    assert_eq!(
+        RecordingWebhook::parse(with(&recording_params(), "RecordingUrl", Some(""))).unwrap().recording_url,
+        None,
+        "empty is absent"
+    );
+}
+
+#[test]
+fn any_other_recording_url_is_refused_naming_the_field() {
+    let other_account = RECORDING_URL.replace("AC0123456789abcdef0123456789abcdef", "ACfedcba9876543210fedcba9876543210");
+    let other_recording = RECORDING_URL.replace("RE0123456789abcdef0123456789abcdef", "REfedcba9876543210fedcba9876543210");
+    let bad = [
+        "https://evil.example/r.mp3".to_owned(),
+        RECORDING_URL.replace("https://", "http://"),
+        RECORDING_URL.replace("api.twilio.com", "api.twilio.com.evil.example"),
+        RECORDING_URL.replace("api.twilio.com", "evil.example@api.twilio.com"),
+        RECORDING_URL.replace("2010-04-01", "2008-08-01"),
+        other_account,
+        other_recording,
+        format!("{RECORDING_URL}.json"),
+        format!("{RECORDING_URL}/"),
+        format!("{RECORDING_URL}?redirect=https://evil.example"),
+        format!("{RECORDING_URL}#x"),
+        format!("{RECORDING_URL}.mp3.mp3"),
+        RECORDING_URL.replace("/Recordings/", "/Recordings/../Calls/"),
+        RECORDING_URL.to_lowercase(),
+        "javascript:alert(1)".to_owned(),
+    ];
+    for url in bad {
+        let err = RecordingWebhook::parse(with(&recording_params(), "RecordingUrl", Some(&url))).unwrap_err();
+        assert_eq!(err.field(), Some("RecordingUrl"), "{url}");
+        assert_eq!(err.http_status(), 400);
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "RecordingUrl is not the URL of recording {RECORDING} of account {ACCOUNT} (https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT}/Recordings/{RECORDING}): {url:?}"
+            )
+        );
+    }
 }

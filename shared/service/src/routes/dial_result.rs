@@ -1,28 +1,61 @@
 //! `POST /api/twilio/voice/dial-result`: the `<Dial>` to the business ended.
 //! Store its outcome and talk time. When nobody answered and the number takes
 //! voicemail: a prompt, then `<Record>` (its recording callback comes to the
-//! recording route); otherwise hang up. Like the answer route, this never fails
-//! the caller because of storage.
+//! recording route); otherwise hang up.
+//!
+//! Like the answer route, this never fails the caller once the signature is
+//! valid: it reads the outcome leniently ([`DialReading`]), so a malformed
+//! `To` or optional field is left out, and an outcome that cannot be stored
+//! (no readable `CallSid` or `DialCallStatus`) is logged and still answered.
+//! What storage cannot take is queued, never passed on to the caller.
 
-use super::outcome;
+use super::recorded_or_deferred;
 use crate::context::Context;
-use crate::reply::{Handled, twiml};
+use crate::metrics::Counts;
+use crate::reply::{Handled, Outcome, twiml};
 use crate::route::Route;
 use calltrack_core::call::CallUpdate;
+use calltrack_core::deferred::DeferredCallback;
 use calltrack_core::ports::{LookUpNumbers, RecordCalls};
-use calltrack_twilio::fields::PhoneNumber;
+use calltrack_twilio::fields::CallSid;
 use calltrack_twilio::twiml::{Record, Response};
-use calltrack_twilio::voice::DialWebhook;
+use calltrack_twilio::voice::DialReading;
 use calltrack_twilio::{Error, Webhook};
+use lambda_http::tracing;
 
 pub async fn handle<S: RecordCalls + LookUpNumbers>(cx: &Context<'_, S>, hook: Webhook) -> Result<Handled, Error> {
-    let dial = DialWebhook::parse(hook.params)?;
-    let recorded = cx.record_for_caller(&CallUpdate::dial(&dial, cx.now)).await;
-    let (outcome, counts) = outcome(&recorded);
+    let reading = DialReading::read(hook.params);
+    let unread = reading.unread.iter().map(|err| err.field().unwrap_or("query")).collect::<Vec<_>>().join(",");
+    let (call_sid, outcome, counts) = match &reading.dial {
+        Some(dial) => {
+            if !unread.is_empty() {
+                tracing::warn!(call_sid = dial.call_sid.as_str(), unread, "dial outcome stored without what could not be read");
+            }
+            let recorded = cx.record_for_caller(&CallUpdate::dial(dial, cx.now)).await;
+            let callback = || DeferredCallback {
+                route: Route::DialResult.path().into(),
+                url: hook.url.clone(),
+                params: dial.params.clone(),
+                received_at: cx.now,
+                forwarded: None,
+            };
+            let (outcome, counts) = recorded_or_deferred(cx, recorded, callback).await;
+            (Some(dial.call_sid), outcome, counts)
+        }
+        None => {
+            tracing::warn!(
+                call_sid = reading.call_sid.as_ref().map(CallSid::as_str),
+                unread,
+                "dial outcome unreadable; the caller is answered and nothing is stored"
+            );
+            // Nothing stored: the callback's own fields were refused, not the caller.
+            (reading.call_sid, Outcome::Refused, Counts::default())
+        }
+    };
 
-    let response = if dial.dial_call_status.connected() {
+    let response = if reading.connected {
         Response::new().hangup()
-    } else if takes_voicemail(cx, &dial).await {
+    } else if takes_voicemail(cx, &reading).await {
         let record = Record::new()
             .max_length(cx.settings.voicemail_max_seconds)
             .play_beep(true)
@@ -35,12 +68,13 @@ pub async fn handle<S: RecordCalls + LookUpNumbers>(cx: &Context<'_, S>, hook: W
     } else {
         Response::new().hangup()
     };
-    Ok(Handled { response: twiml(response.to_xml()), call_sid: Some(dial.call_sid), outcome, counts })
+    Ok(Handled { response: twiml(response.to_xml()), call_sid, outcome, counts })
 }
 
 /// Whether the called tracking number takes voicemail; when its configuration
-/// cannot be read, it does: a message is better than a lost lead.
-async fn takes_voicemail<S: LookUpNumbers>(cx: &Context<'_, S>, dial: &DialWebhook) -> bool {
-    let Some(number) = dial.params.get("To").and_then(|to| PhoneNumber::e164("To", to).ok()) else { return true };
-    cx.lookup_number(&number).await.number().is_none_or(|n| n.voicemail)
+/// cannot be read (or the number called cannot), it does: a message the caller
+/// chooses to leave after a prompt is better than a lost lead.
+async fn takes_voicemail<S: LookUpNumbers>(cx: &Context<'_, S>, reading: &DialReading) -> bool {
+    let Some(number) = &reading.tracking_number else { return true };
+    cx.lookup_number(number).await.number().is_none_or(|n| n.voicemail)
 }

@@ -9,34 +9,87 @@ pub mod recording;
 pub mod status;
 pub mod whisper;
 
+use crate::context::Context;
 use crate::metrics::Counts;
 use crate::reply::{Handled, Outcome, no_content, plain};
+use calltrack_core::deferred::DeferredCallback;
 use calltrack_core::ports::{Recorded, StorageError};
 use calltrack_twilio::fields::CallSid;
 use lambda_http::http::StatusCode;
 use lambda_http::tracing;
 
-/// What a route logs about its write, and counts.
-fn outcome(recorded: &Result<Recorded, StorageError>) -> (Outcome, Counts) {
+/// What a caller-facing route logs and counts about its write: a write that
+/// storage could not take is queued, as a callback's is.
+async fn recorded_or_deferred<S>(
+    cx: &Context<'_, S>,
+    recorded: Result<Recorded, StorageError>,
+    callback: impl FnOnce() -> DeferredCallback,
+) -> (Outcome, Counts) {
     match recorded {
-        Ok(Recorded::Applied(applied)) => {
-            (Outcome::Recorded, Counts { qualified_calls: u32::from(applied.changes.newly_qualified), ..Counts::default() })
-        }
-        Ok(Recorded::Duplicate) => (Outcome::Duplicate, Counts { duplicates: 1, ..Counts::default() }),
-        Err(_) => (Outcome::StorageFailed, Counts { storage_errors: 1, ..Counts::default() }),
+        Ok(recorded) => stored_outcome(&recorded),
+        Err(err) => deferred_outcome(defer(cx, &callback(), &err).await),
     }
 }
 
-/// The answer of a callback route once its write is done: `204`, or `503` when
-/// storage failed, so that Twilio delivers it again.
-fn stored_or_unavailable(recorded: Result<Recorded, StorageError>, call_sid: CallSid) -> Handled {
-    let (outcome, counts) = outcome(&recorded);
-    let response = match recorded {
-        Ok(_) => no_content(),
-        Err(err) => {
-            tracing::error!(call_sid = call_sid.as_str(), reason = %err, "storage failed; Twilio will deliver the callback again");
-            plain(StatusCode::SERVICE_UNAVAILABLE, "storage unavailable; retry later")
+fn deferred_outcome(deferral: Deferral) -> (Outcome, Counts) {
+    match deferral {
+        Deferral::Queued => (Outcome::Deferred, Counts { storage_errors: 1, callbacks_deferred: 1, ..Counts::default() }),
+        Deferral::Failed => (Outcome::StorageFailed, Counts { storage_errors: 1, ..Counts::default() }),
+    }
+}
+
+fn stored_outcome(recorded: &Recorded) -> (Outcome, Counts) {
+    match recorded {
+        Recorded::Applied(applied) => {
+            (Outcome::Recorded, Counts { qualified_calls: u32::from(applied.changes.newly_qualified), ..Counts::default() })
         }
+        Recorded::Duplicate => (Outcome::Duplicate, Counts { duplicates: 1, ..Counts::default() }),
+    }
+}
+
+/// The answer of a callback route once its write is done: `204`. When storage
+/// failed, the callback goes to the queue and is answered `204` too; `503`
+/// only when the queue failed as well, so that Twilio delivers it again.
+async fn stored_or_deferred<S>(
+    cx: &Context<'_, S>,
+    recorded: Result<Recorded, StorageError>,
+    call_sid: CallSid,
+    callback: impl FnOnce() -> DeferredCallback,
+) -> Handled {
+    let (outcome, counts) = recorded_or_deferred(cx, recorded, callback).await;
+    let response = match outcome {
+        Outcome::StorageFailed => plain(StatusCode::SERVICE_UNAVAILABLE, "storage unavailable; retry later"),
+        _ => no_content(),
     };
     Handled { response, call_sid: Some(call_sid), outcome, counts }
+}
+
+/// What became of a callback that storage could not take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Deferral {
+    /// It is on the queue, and will be applied when storage is back.
+    Queued,
+    /// The queue failed too: only Twilio's retry can bring it back.
+    Failed,
+}
+
+/// Puts a callback that storage could not take on the queue, and logs why.
+pub(crate) async fn defer<S>(cx: &Context<'_, S>, callback: &DeferredCallback, storage: &StorageError) -> Deferral {
+    let call_sid = callback.params.get("CallSid").unwrap_or_default();
+    match cx.queue.defer(callback).await {
+        Ok(()) => {
+            tracing::warn!(call_sid, reason = %storage, "storage failed; the callback is queued and will be applied when storage is back");
+            Deferral::Queued
+        }
+        Err(queue) => {
+            tracing::error!(call_sid, reason = %storage, queue = %queue, "storage failed and so did the queue; only a redelivery can bring this callback back");
+            Deferral::Failed
+        }
+    }
+}
+
+/// `work` on storage within the settings' deadline: past it, storage failed.
+async fn within_deadline<S, T>(cx: &Context<'_, S>, work: impl Future<Output = Result<T, StorageError>>) -> Result<T, StorageError> {
+    let deadline = cx.settings.storage_deadline;
+    tokio::time::timeout(deadline, work).await.unwrap_or_else(|_| Err(StorageError(format!("no answer within {deadline:?}"))))
 }

@@ -1,12 +1,14 @@
 //! `POST /api/twilio/voice/status`: call status callbacks for the parent leg
-//! and `<Dial>`'s child legs, every status. `204` once stored; `503` when
-//! storage fails, so that Twilio's redelivery repairs it.
+//! and `<Dial>`'s child legs, every status. `204` once stored, or once queued
+//! when storage fails.
 
-use super::stored_or_unavailable;
+use super::{stored_or_deferred, within_deadline};
 use crate::context::Context;
 use crate::reply::Handled;
+use crate::route::Route;
 use calltrack_core::call::CallUpdate;
 use calltrack_core::crm::CrmLinks;
+use calltrack_core::deferred::DeferredCallback;
 use calltrack_core::ports::{LookUpNumbers, ReadCalls, RecordCalls, Recorded, StorageError};
 use calltrack_twilio::voice::CallWebhook;
 use calltrack_twilio::{Error, Webhook};
@@ -14,14 +16,30 @@ use calltrack_twilio::{Error, Webhook};
 pub async fn handle<S: RecordCalls + LookUpNumbers + ReadCalls>(cx: &Context<'_, S>, hook: Webhook) -> Result<Handled, Error> {
     let crm = CrmLinks::from_url(&hook.url)?;
     let call = CallWebhook::parse(hook.params)?;
-    let mut recorded = cx.store.record(&CallUpdate::status(&call, cx.now).with_crm(&crm)).await;
-    if let Ok(done) = &recorded
-        && call.parent_call_sid.is_none()
-        && let Err(err) = claim_owner(cx, &call, done).await
-    {
-        recorded = Err(err);
+    let recorded = within_deadline(cx, store(cx, &call, &crm)).await;
+    let call_sid = call.call_sid;
+    let callback = || DeferredCallback {
+        route: Route::Status.path().into(),
+        url: hook.url,
+        params: call.params,
+        received_at: cx.now,
+        forwarded: None,
+    };
+    Ok(stored_or_deferred(cx, recorded, call_sid, callback).await)
+}
+
+/// The route's writes, also what [`crate::replay`] does with a queued callback:
+/// the status, and the call's owner when it had none.
+pub(crate) async fn store<S: RecordCalls + LookUpNumbers + ReadCalls>(
+    cx: &Context<'_, S>,
+    call: &CallWebhook,
+    crm: &CrmLinks,
+) -> Result<Recorded, StorageError> {
+    let recorded = cx.store.record(&CallUpdate::status(call, cx.now).with_crm(crm)).await?;
+    if call.parent_call_sid.is_none() {
+        claim_owner(cx, call, &recorded).await?;
     }
-    Ok(stored_or_unavailable(recorded, call.call_sid))
+    Ok(recorded)
 }
 
 /// When storage was down as a call came in, the answer route forwarded it but
@@ -30,7 +48,7 @@ pub async fn handle<S: RecordCalls + LookUpNumbers + ReadCalls>(cx: &Context<'_,
 /// and one more write, for calls stored without an owner (and a read alone for
 /// calls to unknown numbers). A redelivered callback reads only whether its
 /// call has an owner, and checks again, so a failure here is repaired like
-/// any other: 503, and Twilio delivers the callback again.
+/// any other: the callback is queued and applied again.
 /// The callback's own outcome (new, duplicate, newly qualified) is what is
 /// logged and counted.
 async fn claim_owner<S: RecordCalls + LookUpNumbers + ReadCalls>(

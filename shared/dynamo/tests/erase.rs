@@ -1,0 +1,138 @@
+//! Erasing one caller's data (`EraseCallers`): every call from a number, in
+//! every tenant, with all its events; nobody else's. On DynamoDB Local.
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use calltrack_core::call::CallUpdate;
+use calltrack_core::fixtures::*;
+use calltrack_core::ports::{EraseCallers, ReadCalls, RecordCalls};
+use calltrack_core::view::{CallQuery, Scope, TenantId};
+use calltrack_dynamo::DynamoStore;
+use calltrack_dynamo::testing::store;
+use calltrack_twilio::Params;
+use calltrack_twilio::fields::{CallSid, Field, PhoneNumber};
+use calltrack_twilio::voice::CallWebhook;
+use std::collections::HashMap;
+
+const OTHER: &str = "+13105550142";
+
+/// A call from `OTHER` to the tracking number: answered, then completed after `seconds`.
+fn other_callers_call(n: u64, owner: &calltrack_core::tracking_number::TrackingNumber, seconds: u32) -> Vec<CallUpdate> {
+    let call_sid = sid("CA", n);
+    let hook = |status: &str, extra: &[(&str, &str)]| {
+        let mut pairs = vec![
+            ("AccountSid", ACCOUNT),
+            ("CallSid", call_sid.as_str()),
+            ("CallStatus", status),
+            ("Direction", "inbound"),
+            ("From", OTHER),
+            ("To", TRACKING),
+        ];
+        pairs.extend_from_slice(extra);
+        CallWebhook::parse(pairs.into_iter().collect::<Params>()).unwrap()
+    };
+    let duration = seconds.to_string();
+    vec![
+        CallUpdate::answer(&hook("ringing", &[]), Some(owner), false, T0 + n as i64),
+        CallUpdate::status(&hook("completed", &[("SequenceNumber", "0"), ("CallDuration", &duration)]), T0 + n as i64 + 60_000),
+    ]
+}
+
+async fn record_all(store: &DynamoStore, updates: &[CallUpdate]) {
+    for update in updates {
+        store.record(update).await.unwrap();
+    }
+}
+
+/// How many events the events table holds for a call.
+async fn events_of(store: &DynamoStore, call_sid: &str) -> usize {
+    let output = store
+        .client()
+        .query()
+        .table_name(&store.tables().events)
+        .key_condition_expression("callSid = :callSid")
+        .expression_attribute_values(":callSid", AttributeValue::S(call_sid.to_owned()))
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap();
+    output.count as usize
+}
+
+async fn has_call(store: &DynamoStore, call_sid: &str) -> bool {
+    let key = AttributeValue::S(call_sid.to_owned());
+    store.client().get_item().table_name(&store.tables().calls).key("callSid", key).send().await.unwrap().item.is_some()
+}
+
+#[tokio::test]
+async fn erasing_a_caller_takes_their_calls_and_events_in_every_tenant_and_nobody_elses() {
+    let store = store().await;
+    let (a, b) = (number("tenant-a", "user-1", None), number("tenant-b", "user-2", None));
+    let caller = PhoneNumber::e164("From", CALLER).unwrap();
+    // The caller: a call to each tenant and one to an unknown number, 8 + 8 + 2 events.
+    let theirs = [Lifecycle::new(1), Lifecycle::new(2), Lifecycle::new(3)];
+    record_all(&store, &theirs[0].forwarded(Some(&a), 20, 45)).await;
+    record_all(&store, &theirs[1].forwarded(Some(&b), 5, 10)).await;
+    record_all(&store, &[theirs[2].answer(None), theirs[2].parent_status(0, "completed", 40, Some(40))]).await;
+    // An imported item of theirs, whose key is no CallSid and which has no events.
+    let imported = HashMap::from([
+        ("callSid".to_owned(), AttributeValue::S("imported-7".into())),
+        ("fromNumber".to_owned(), AttributeValue::S(CALLER.into())),
+    ]);
+    store.client().put_item().table_name(&store.tables().calls).set_item(Some(imported)).send().await.unwrap();
+    // Someone else, to the same tenants.
+    let others = [other_callers_call(10, &a, 50), other_callers_call(11, &b, 20)];
+    for updates in &others {
+        record_all(&store, updates).await;
+    }
+
+    let found = store.calls_from(&caller).await.unwrap();
+    let mut sids: Vec<&str> = found.iter().map(|c| c.call_sid.as_str()).collect();
+    sids.sort();
+    let mut expected: Vec<&str> = theirs.iter().map(|c| c.call_sid.as_str()).chain(["imported-7"]).collect();
+    expected.sort();
+    assert_eq!(sids, expected);
+    let tenants: Vec<_> =
+        found.iter().find(|c| c.call_sid == theirs[1].call_sid).map(|c| (c.tenant_id.clone(), c.started_at)).into_iter().collect();
+    assert_eq!(tenants, [(Some("tenant-b".to_owned()), Some(T0))]);
+
+    let mut erased = 0;
+    for call in &found {
+        erased += store.erase_call(&call.call_sid).await.unwrap();
+    }
+    assert_eq!(erased, 8 + 8 + 2);
+
+    for sid in &expected {
+        assert!(!has_call(&store, sid).await, "{sid}: the call is gone");
+        assert_eq!(events_of(&store, sid).await, 0, "{sid}: its events are gone");
+    }
+    assert!(store.calls_from(&caller).await.unwrap().is_empty());
+    assert!(store.call(&Scope::Operator, &CallSid::parse("CallSid", &theirs[0].call_sid).unwrap()).await.unwrap().is_none());
+    // The other caller's calls and events are all there, in their tenants' lists.
+    for (tenant, updates) in [("tenant-a", &others[0]), ("tenant-b", &others[1])] {
+        let call_sid = updates[0].call.call_sid;
+        assert_eq!(events_of(&store, call_sid.as_str()).await, 2);
+        let view = store.call(&Scope::Operator, &call_sid).await.unwrap().unwrap();
+        assert_eq!(view.summary.from_number.as_ref().map(PhoneNumber::as_str), Some(OTHER));
+        let listed = store.calls(&CallQuery::tenant(TenantId::parse("tenant", tenant).unwrap())).await.unwrap().items;
+        assert_eq!(listed.iter().map(|c| c.call_sid).collect::<Vec<_>>(), [call_sid], "{tenant}");
+    }
+    let other = PhoneNumber::e164("From", OTHER).unwrap();
+    assert_eq!(store.calls_from(&other).await.unwrap().len(), 2);
+
+    // Again: nothing left to erase, and no error.
+    assert_eq!(store.erase_call(&theirs[0].call_sid).await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn a_call_with_more_events_than_a_batch_is_erased_whole() {
+    let store = store().await;
+    let call = Lifecycle::new(20);
+    // 1 answer and 40 parent status callbacks: two batches of deletes.
+    let mut updates = vec![call.answer(None)];
+    updates.extend((0..40).map(|seq| call.parent_status(seq, "in-progress", i64::from(seq), None)));
+    record_all(&store, &updates).await;
+    assert_eq!(events_of(&store, &call.call_sid).await, 41);
+    assert_eq!(store.erase_call(&call.call_sid).await.unwrap(), 41);
+    assert_eq!(events_of(&store, &call.call_sid).await, 0);
+    assert!(!has_call(&store, &call.call_sid).await);
+}
