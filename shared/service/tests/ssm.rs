@@ -55,3 +55,89 @@ async fn a_missing_parameter_is_an_error_that_names_it() {
     let err = keyring_from_ssm(&aws().await, "/calltrack/test/missing").await.unwrap_err().to_string();
     assert!(err.contains("/calltrack/test/missing"), "{err}");
 }
+
+#[tokio::test]
+async fn the_documented_test_token_is_refused_from_ssm() {
+    let aws = aws().await;
+    let name = format!("/calltrack/test/{}/test-token", std::process::id());
+    let ssm = aws_sdk_ssm::Client::new(&aws);
+    let tokens = format!("real-token,{}", calltrack_service::lambda::TEST_AUTH_TOKEN);
+    ssm.put_parameter().name(&name).r#type(ParameterType::SecureString).value(tokens).overwrite(true).send().await.unwrap();
+    let err = keyring_from_ssm(&aws, &name).await.unwrap_err().to_string();
+    assert!(err.contains("documented test token") && err.contains(&name), "{err}");
+}
+
+/// An SSM endpoint that throttles the first `throttled` requests, as SSM does
+/// when many functions start at once, then answers with the parameter.
+async fn throttling_ssm(throttled: usize) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::Ordering;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let requests = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = requests.clone();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let counted = counted.clone();
+            tokio::spawn(async move {
+                let mut buffer = Vec::new();
+                let mut chunk = [0u8; 4096];
+                loop {
+                    // One request: headers, then Content-Length bytes of body.
+                    let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") else {
+                        match socket.read(&mut chunk).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => buffer.extend_from_slice(&chunk[..n]),
+                        }
+                        continue;
+                    };
+                    let headers = String::from_utf8_lossy(&buffer[..end]).to_ascii_lowercase();
+                    let length: usize =
+                        headers.lines().find_map(|l| l.strip_prefix("content-length:")).map_or(0, |v| v.trim().parse().unwrap());
+                    while buffer.len() < end + 4 + length {
+                        match socket.read(&mut chunk).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => buffer.extend_from_slice(&chunk[..n]),
+                        }
+                    }
+                    buffer.drain(..end + 4 + length);
+                    let (status, body) = if counted.fetch_add(1, Ordering::SeqCst) < throttled {
+                        ("400 Bad Request", r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#)
+                    } else {
+                        ("200 OK", r#"{"Parameter":{"Name":"/p","Type":"SecureString","Value":"real-token","Version":1}}"#)
+                    };
+                    let response = format!(
+                        "HTTP/1.1 {status}\r\ncontent-type: application/x-amz-json-1.1\r\ncontent-length: {}\r\n\r\n{body}",
+                        body.len()
+                    );
+                    if socket.write_all(response.as_bytes()).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (format!("http://{address}"), requests)
+}
+
+#[tokio::test]
+async fn throttling_at_cold_start_is_retried_with_backoff() {
+    let (endpoint, requests) = throttling_ssm(3).await;
+    let aws = aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("local", "local", None, None, "tests"))
+        .endpoint_url(endpoint)
+        .timeout_config(calltrack_service::aws::timeouts())
+        .retry_config(calltrack_service::aws::retries())
+        .load()
+        .await;
+    let keys = keyring_from_ssm(&aws, "/p").await.expect("read after three throttled tries");
+    assert_eq!(requests.load(std::sync::atomic::Ordering::SeqCst), 4);
+    assert_eq!(signed_with("real-token").verify(&keys), Ok(()));
+
+    let (endpoint, requests) = throttling_ssm(usize::MAX).await;
+    let aws = aws.into_builder().endpoint_url(endpoint).build();
+    let err = keyring_from_ssm(&aws, "/p").await.unwrap_err().to_string();
+    assert!(err.contains("ThrottlingException"), "{err}");
+    assert_eq!(requests.load(std::sync::atomic::Ordering::SeqCst), 5, "five tries, then the cold start fails, saying why");
+}
