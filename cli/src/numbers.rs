@@ -5,7 +5,7 @@ use calltrack_core::ports::ManageNumbers;
 use calltrack_core::qualification::DEFAULT_MIN_TALK_SECONDS;
 use calltrack_core::tracking_number::TrackingNumber;
 use calltrack_core::view::TenantId;
-use calltrack_twilio::fields::{Field, PhoneNumber};
+use calltrack_twilio::fields::{AccountSid, Field, PhoneNumber};
 
 #[derive(clap::Subcommand)]
 pub enum Command {
@@ -36,6 +36,11 @@ pub struct AddArgs {
     tenant: String,
     #[arg(long)]
     user: String,
+    /// The Twilio account or subaccount the number is in (AC + 32 hex digits):
+    /// only calls whose callbacks carry this AccountSid are forwarded and get
+    /// the number's owner. Without it the number is bound to no account
+    #[arg(long)]
+    account: Option<String>,
     /// The business's number calls are forwarded to, E.164
     #[arg(long)]
     forward_to: String,
@@ -76,6 +81,7 @@ pub async fn run(command: Command) -> Result<(), Failure> {
                 phone_number: PhoneNumber::e164("number", &args.number)?,
                 tenant_id: TenantId::parse("--tenant", &args.tenant)?.to_string(),
                 user_id: non_empty("--user", args.user)?,
+                account_sid: args.account.as_deref().map(|sid| AccountSid::parse("--account", sid)).transpose()?,
                 lead_source: args.source,
                 forward_to: PhoneNumber::e164("--forward-to", &args.forward_to)?,
                 record: !args.no_record,
@@ -89,8 +95,9 @@ pub async fn run(command: Command) -> Result<(), Failure> {
                 eprintln!("note: --disclosure is said only on recorded calls, and this number is not recorded (--no-record)");
             }
             args.storage.store().await?.put_tracking_number(&number).await.map_err(|e| args.storage.failure(e))?;
+            let account = number.account_sid.map_or(String::new(), |sid| format!(" in account {sid}"));
             println!(
-                "added {} for tenant {} (user {}), forwarded to {}",
+                "added {}{account} for tenant {} (user {}), forwarded to {}",
                 number.phone_number, number.tenant_id, number.user_id, number.forward_to
             );
             Ok(())
@@ -102,13 +109,13 @@ pub async fn run(command: Command) -> Result<(), Failure> {
                 return Ok(());
             }
             println!(
-                "{:<16} {:<14} {:<12} {:<16} {:<16} {:<6} {:<9} {:>4}",
+                "{:<16} {:<14} {:<12} {:<16} {:<16} {:<6} {:<9} {:>4}  ACCOUNT",
                 "NUMBER", "TENANT", "USER", "SOURCE", "FORWARD TO", "RECORD", "VOICEMAIL", "MIN"
             );
             for n in numbers {
                 let yes_no = |b: bool| if b { "yes" } else { "no" };
                 println!(
-                    "{:<16} {:<14} {:<12} {:<16} {:<16} {:<6} {:<9} {:>4}",
+                    "{:<16} {:<14} {:<12} {:<16} {:<16} {:<6} {:<9} {:>4}  {}",
                     n.phone_number.as_str(),
                     n.tenant_id,
                     n.user_id,
@@ -116,7 +123,8 @@ pub async fn run(command: Command) -> Result<(), Failure> {
                     n.forward_to.as_str(),
                     yes_no(n.record),
                     yes_no(n.voicemail),
-                    n.min_talk_seconds.unwrap_or(DEFAULT_MIN_TALK_SECONDS)
+                    n.min_talk_seconds.unwrap_or(DEFAULT_MIN_TALK_SECONDS),
+                    n.account_sid.as_ref().map_or("(any)", |sid| sid.as_str())
                 );
             }
             Ok(())

@@ -175,7 +175,7 @@ async fn storage_stopped_mid_run_loses_nothing_without_twilio_retrying() {
         assert!(matches!(d.status, 200 | 204), "{}: {}", d.route, d.status);
     }
     for d in deliveries.iter().filter(|d| d.route.ends_with("/answer") || d.route.ends_with("/dial-result")) {
-        // Twilio waits 15 s; each storage call has a 700 ms budget, and at most two are made.
+        // Twilio waits 15 s; the number's read, the write and the queue get 700 ms each.
         assert!(d.latency_ms < 2500.0, "{}: answered in {} ms", d.route, d.latency_ms);
     }
     let not_forwarded: Vec<&str> =

@@ -8,6 +8,10 @@
 //! - every other fact fills in once known. If two deliveries ever disagreed,
 //!   the greater value would win, not the later one.
 //!
+//! A call is in one Twilio account, the `AccountSid` of its first callback:
+//! [`Call::apply`] refuses the facts of a callback from another account
+//! ([`ForeignAccount`]), so a call never mixes two accounts' facts.
+//!
 //! What is derived (answered, talk time, qualification, voicemail, attribution)
 //! is recomputed from the merged facts. Merging is commutative, associative and
 //! idempotent, so every order of delivery leaves the same call. [`Call::apply`]
@@ -19,7 +23,7 @@ use crate::progress::CallProgress;
 use crate::qualification::{CallOutcome, DEFAULT_MIN_TALK_SECONDS, qualify};
 use crate::tracking_number::TrackingNumber;
 use calltrack_twilio::Params;
-use calltrack_twilio::fields::{CallSid, CallStatus, DialCallStatus, Direction, PhoneNumber, RecordingSid, RecordingStatus};
+use calltrack_twilio::fields::{AccountSid, CallSid, CallStatus, DialCallStatus, Direction, PhoneNumber, RecordingSid, RecordingStatus};
 use calltrack_twilio::voice::{CallWebhook, DialWebhook, RecordingWebhook};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -30,6 +34,9 @@ use std::collections::BTreeMap;
 #[serde(rename_all = "camelCase")]
 pub struct Call {
     pub call_sid: CallSid,
+    /// The Twilio account the call is in: its callbacks' `AccountSid`. Absent
+    /// on calls stored before it was kept.
+    pub account_sid: Option<AccountSid>,
 
     // The owner, from the tracking number; absent when the number is unknown.
     pub tenant_id: Option<String>,
@@ -129,6 +136,7 @@ impl Call {
     pub fn new(call_sid: CallSid, received_at: i64) -> Self {
         Call {
             call_sid,
+            account_sid: None,
             tenant_id: None,
             user_id: None,
             tracking_number: None,
@@ -176,6 +184,9 @@ impl Call {
         };
         Call {
             call_sid: self.call_sid,
+            // One account per call: `apply` refuses another's facts, so the
+            // two only ever differ in a merge of facts nobody stored together.
+            account_sid: self.account_sid.max(other.account_sid),
             tenant_id: self.tenant_id.max(other.tenant_id),
             user_id: self.user_id.max(other.user_id),
             tracking_number: self.tracking_number.max(other.tracking_number),
@@ -213,12 +224,17 @@ impl Call {
     }
 
     /// Applies one callback's facts to the call as stored (none: the first
-    /// callback of this call), and says what that changed.
-    pub fn apply(stored: Option<Call>, facts: Call) -> Applied {
+    /// callback of this call), and says what that changed. Facts from another
+    /// Twilio account than the stored call's change nothing: they are refused,
+    /// and the call keeps its account.
+    pub fn apply(stored: Option<Call>, facts: Call) -> Result<Applied, ForeignAccount> {
         let Some(before) = stored else {
             let changes = Changes { created: true, newly_qualified: facts.qualified, newly_attributed: facts.attributed };
-            return Applied { call: facts, changes };
+            return Ok(Applied { call: facts, changes });
         };
+        if let Some(foreign) = before.foreign_account(&facts) {
+            return Err(foreign);
+        }
         let (was_qualified, was_attributed) = (before.qualified, before.attributed);
         let call = before.merge(facts);
         let changes = Changes {
@@ -226,7 +242,18 @@ impl Call {
             newly_qualified: call.qualified && !was_qualified,
             newly_attributed: call.attributed && !was_attributed,
         };
-        Applied { call, changes }
+        Ok(Applied { call, changes })
+    }
+
+    /// The two accounts, when `facts` come from another Twilio account than
+    /// this call's; none when they are the same, or either is unknown.
+    pub fn foreign_account(&self, facts: &Call) -> Option<ForeignAccount> {
+        match (self.account_sid, facts.account_sid) {
+            (Some(call_account), Some(callback_account)) if call_account != callback_account => {
+                Some(ForeignAccount { call_sid: self.call_sid, call_account, callback_account })
+            }
+            _ => None,
+        }
     }
 
     /// Recomputes what follows from the facts.
@@ -260,6 +287,7 @@ impl Call {
     }
 
     fn with_leg(mut self, hook: &CallWebhook) -> Self {
+        self.account_sid = Some(hook.account_sid);
         self.from_number = Some(hook.from_number.clone());
         self.to_number = Some(hook.to_number.clone());
         self.direction = Some(hook.direction);
@@ -287,6 +315,17 @@ fn merge_maps(mut a: BTreeMap<String, String>, b: BTreeMap<String, String>) -> B
 pub struct Applied {
     pub call: Call,
     pub changes: Changes,
+}
+
+/// A callback from another Twilio account than its call's, refused: a token of
+/// one account or subaccount cannot change another's calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ForeignAccount {
+    pub call_sid: CallSid,
+    /// The account the call is in.
+    pub call_account: AccountSid,
+    /// The account the callback came from (its `AccountSid`).
+    pub callback_account: AccountSid,
 }
 
 /// What one callback changed about its call: what a route logs and counts.
@@ -416,10 +455,11 @@ impl CallUpdate {
     }
 
     /// The incoming call. `number` is the tracking number's configuration, if
-    /// known; `forwarded` says whether we answered with `<Dial>`.
+    /// known; `forwarded` says whether we answered with `<Dial>`. A number
+    /// bound to another account than the call's gives it no owner.
     pub fn answer(hook: &CallWebhook, number: Option<&TrackingNumber>, forwarded: bool, received_at: i64) -> Self {
         let mut call = Call::new(hook.call_sid, received_at).with_leg(hook);
-        if let Some(number) = number {
+        if let Some(number) = number.filter(|n| n.serves(Some(&hook.account_sid))) {
             call = call.with_owner(number);
         }
         call.forwarded = forwarded;
@@ -429,8 +469,11 @@ impl CallUpdate {
 
     /// The owner of a call stored without one because storage failed when it
     /// came in: what the answer would have recorded from the tracking number.
+    /// A number bound to an account gives its account too, so that storage
+    /// refuses it for a call in another account.
     pub fn owner(call_sid: CallSid, number: &TrackingNumber, received_at: i64) -> Self {
-        let call = Call::new(call_sid, received_at).with_owner(number);
+        let mut call = Call::new(call_sid, received_at).with_owner(number);
+        call.account_sid = number.account_sid;
         let event = CallEvent::new(call_sid, EventId::Owner, "attributed", received_at, &Params::default());
         CallUpdate { call: call.derive(), event }
     }
@@ -442,6 +485,7 @@ impl CallUpdate {
         let call = match hook.parent_call_sid {
             Some(parent) => {
                 let mut call = Call::new(parent, received_at);
+                call.account_sid = Some(hook.account_sid);
                 // Only our `<Dial>` makes child legs, and its final status is the
                 // Dial's outcome: known even when the dial-result could not be stored.
                 call.forwarded = true;
@@ -471,6 +515,7 @@ impl CallUpdate {
     /// The `<Dial>` outcome: how the forward to the business went.
     pub fn dial(hook: &DialWebhook, received_at: i64) -> Self {
         let mut call = Call::new(hook.call_sid, received_at);
+        call.account_sid = Some(hook.account_sid);
         call.forwarded = true;
         call.dial_status = Some(hook.dial_call_status);
         call.dial_call_sid = hook.dial_call_sid;
@@ -482,6 +527,7 @@ impl CallUpdate {
     /// A recording status callback: the recorded conversation or a voicemail.
     pub fn recording(hook: &RecordingWebhook, received_at: i64) -> Self {
         let mut call = Call::new(hook.call_sid, received_at);
+        call.account_sid = Some(hook.account_sid);
         call.recording = Some(Recording {
             sid: hook.recording_sid,
             status: hook.status,

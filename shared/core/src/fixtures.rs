@@ -9,6 +9,8 @@ use calltrack_twilio::fields::PhoneNumber;
 use calltrack_twilio::voice::{CallWebhook, DialWebhook, RecordingWebhook};
 
 pub const ACCOUNT: &str = "AC0123456789abcdef0123456789abcdef";
+/// Another subaccount, for calls that must not meet `ACCOUNT`'s.
+pub const OTHER_ACCOUNT: &str = "ACfedcba9876543210fedcba9876543210";
 pub const TRACKING: &str = "+18005551212";
 pub const CALLER: &str = "+12125550199";
 pub const BUSINESS: &str = "+14155550123";
@@ -22,6 +24,7 @@ pub fn number(tenant: &str, user: &str, min_talk_seconds: Option<u32>) -> Tracki
         phone_number: PhoneNumber::e164("To", TRACKING).unwrap(),
         tenant_id: tenant.into(),
         user_id: user.into(),
+        account_sid: None,
         lead_source: Some("Google Ads".into()),
         forward_to: PhoneNumber::e164("forwardTo", BUSINESS).unwrap(),
         record: true,
@@ -50,6 +53,8 @@ fn rfc2822(ms: i64) -> String {
 /// The callbacks of one inbound call, as Twilio would send them.
 #[derive(Clone)]
 pub struct Lifecycle {
+    /// The account the callbacks come from: `ACCOUNT` unless told.
+    pub account: &'static str,
     pub call_sid: String,
     pub child_sid: String,
     pub recording_sid: String,
@@ -57,13 +62,18 @@ pub struct Lifecycle {
 
 impl Lifecycle {
     pub fn new(n: u64) -> Self {
-        Lifecycle { call_sid: sid("CA", n), child_sid: sid("CA", n + (1 << 60)), recording_sid: sid("RE", n) }
+        Lifecycle { account: ACCOUNT, call_sid: sid("CA", n), child_sid: sid("CA", n + (1 << 60)), recording_sid: sid("RE", n) }
+    }
+
+    /// The same call's callbacks, as if sent from `account`.
+    pub fn in_account(self, account: &'static str) -> Self {
+        Lifecycle { account, ..self }
     }
 
     /// The incoming call, answered at `T0` (Twilio sends no Timestamp here).
     pub fn answer(&self, number: Option<&TrackingNumber>) -> CallUpdate {
         let p = params(&[
-            ("AccountSid", ACCOUNT),
+            ("AccountSid", self.account),
             ("CallSid", &self.call_sid),
             ("CallStatus", "ringing"),
             ("Direction", "inbound"),
@@ -81,7 +91,7 @@ impl Lifecycle {
     pub fn parent_status(&self, seq: u32, status: &str, at_s: i64, duration: Option<u32>) -> CallUpdate {
         let (seq, at, duration) = (seq.to_string(), rfc2822(T0 + at_s * 1000), duration.map(|d| d.to_string()));
         let mut pairs = vec![
-            ("AccountSid", ACCOUNT),
+            ("AccountSid", self.account),
             ("CallSid", self.call_sid.as_str()),
             ("CallStatus", status),
             ("Direction", "inbound"),
@@ -101,7 +111,7 @@ impl Lifecycle {
     pub fn child_status(&self, seq: u32, status: &str, at_s: i64, duration: Option<u32>) -> CallUpdate {
         let (seq, at, duration) = (seq.to_string(), rfc2822(T0 + at_s * 1000), duration.map(|d| d.to_string()));
         let mut pairs = vec![
-            ("AccountSid", ACCOUNT),
+            ("AccountSid", self.account),
             ("CallSid", self.child_sid.as_str()),
             ("ParentCallSid", self.call_sid.as_str()),
             ("CallStatus", status),
@@ -121,7 +131,7 @@ impl Lifecycle {
     pub fn dial(&self, status: &str, talk: Option<u32>, at_s: i64) -> CallUpdate {
         let talk = talk.map(|t| t.to_string());
         let mut pairs = vec![
-            ("AccountSid", ACCOUNT),
+            ("AccountSid", self.account),
             ("CallSid", self.call_sid.as_str()),
             ("CallStatus", "in-progress"),
             ("Direction", "inbound"),
@@ -139,9 +149,9 @@ impl Lifecycle {
     /// A recording status callback; `source` is `DialVerb` or `RecordVerb` (voicemail).
     pub fn recording(&self, source: &str, duration: u32, at_s: i64) -> CallUpdate {
         let duration = duration.to_string();
-        let url = format!("https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT}/Recordings/{}", self.recording_sid);
+        let url = format!("https://api.twilio.com/2010-04-01/Accounts/{}/Recordings/{}", self.account, self.recording_sid);
         let p = params(&[
-            ("AccountSid", ACCOUNT),
+            ("AccountSid", self.account),
             ("CallSid", &self.call_sid),
             ("RecordingSid", &self.recording_sid),
             ("RecordingUrl", &url),

@@ -2,7 +2,7 @@
 //! name only the ones they use; `calltrack-dynamo` implements them all on
 //! DynamoDB, and tests may implement them in memory.
 
-use crate::call::{Applied, CallUpdate};
+use crate::call::{Applied, CallUpdate, ForeignAccount};
 use crate::deferred::DeferredCallback;
 use crate::tracking_number::TrackingNumber;
 use crate::view::{CallQuery, CallSummary, CallView, Page, Scope};
@@ -30,13 +30,18 @@ pub enum Recorded {
     Applied(Box<Applied>),
     /// It had been recorded before; nothing changed.
     Duplicate,
+    /// It came from another Twilio account than its call's (a token of one
+    /// account or subaccount used on another's call): refused, nothing written.
+    ForeignAccount(ForeignAccount),
 }
 
 /// Records what callbacks say about calls.
 pub trait RecordCalls: Send + Sync {
     /// Applies one callback: its event is kept once and its facts are merged
     /// into the call ([`crate::call::Call::apply`]), atomically. A redelivered
-    /// callback changes nothing and comes back as [`Recorded::Duplicate`].
+    /// callback changes nothing and comes back as [`Recorded::Duplicate`]; one
+    /// from another account than the call's writes nothing either and comes
+    /// back as [`Recorded::ForeignAccount`].
     fn record(&self, update: &CallUpdate) -> impl Future<Output = Result<Recorded, StorageError>> + Send;
 }
 

@@ -1,7 +1,9 @@
 //! A tracking number: one Twilio number bought for one lead source, owned by a
-//! tenant and a user, and how calls to it are handled.
+//! tenant and a user, and how calls to it are handled. It may be bound to the
+//! Twilio account (or subaccount) it was bought in, so that no other account's
+//! callbacks can claim its calls.
 
-use calltrack_twilio::fields::PhoneNumber;
+use calltrack_twilio::fields::{AccountSid, PhoneNumber};
 use serde::{Deserialize, Serialize};
 
 /// A tracking number's owner and call handling, keyed on its E.164 number.
@@ -12,6 +14,12 @@ pub struct TrackingNumber {
     pub phone_number: PhoneNumber,
     pub tenant_id: String,
     pub user_id: String,
+    /// The Twilio account or subaccount the number is in. When set, only calls
+    /// whose callbacks carry this `AccountSid` are the number's: a call from
+    /// another account is not forwarded and gets no owner. Absent (items stored
+    /// before it existed, or a number added without `--account`): not bound,
+    /// any account's calls are the number's.
+    pub account_sid: Option<AccountSid>,
     /// e.g. `Google Ads`, `Billboard I-80`.
     pub lead_source: Option<String>,
     /// The business's number that calls are forwarded to.
@@ -40,6 +48,15 @@ fn on() -> bool {
     true
 }
 
+impl TrackingNumber {
+    /// Whether a call in `account` (none: its `AccountSid` could not be read)
+    /// is this number's: always for a number not bound to an account, else
+    /// only in the account it is bound to.
+    pub fn serves(&self, account: Option<&AccountSid>) -> bool {
+        self.account_sid.as_ref().is_none_or(|own| Some(own) == account)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -63,6 +80,25 @@ mod tests {
         number.disclosure = Some("This call may be recorded.".into());
         let json = serde_json::to_value(&number).unwrap();
         assert_eq!(json["disclosure"], "This call may be recorded.");
+        assert_eq!(serde_json::from_value::<TrackingNumber>(json).unwrap(), number);
+    }
+
+    #[test]
+    fn a_number_bound_to_an_account_serves_that_account_only() {
+        use calltrack_twilio::fields::Field;
+        let stored = r#"{"phoneNumber":"+18005551212","tenantId":"acme","userId":"jane","forwardTo":"+14155550123"}"#;
+        let mut number: TrackingNumber = serde_json::from_str(stored).unwrap();
+        let [a, b] = [1, 2].map(|n| AccountSid::parse("AccountSid", &format!("AC{n:032x}")).unwrap());
+        assert_eq!(number.account_sid, None, "an item stored before accounts is bound to none");
+        assert!(number.serves(Some(&a)) && number.serves(Some(&b)) && number.serves(None), "unbound: every account's");
+        assert!(!serde_json::to_string(&number).unwrap().contains("accountSid"), "none is not stored");
+
+        number.account_sid = Some(a);
+        assert!(number.serves(Some(&a)));
+        assert!(!number.serves(Some(&b)), "another account's call is not the number's");
+        assert!(!number.serves(None), "nor a call whose account could not be read");
+        let json = serde_json::to_value(&number).unwrap();
+        assert_eq!(json["accountSid"], a.as_str());
         assert_eq!(serde_json::from_value::<TrackingNumber>(json).unwrap(), number);
     }
 }

@@ -5,7 +5,9 @@
 
 use crate::call::{Call, EventKind, Recording};
 use calltrack_twilio::Params;
-use calltrack_twilio::fields::{CallSid, CallStatus, DialCallStatus, Direction, Field, PhoneNumber, RecordingSid, RecordingStatus};
+use calltrack_twilio::fields::{
+    AccountSid, CallSid, CallStatus, DialCallStatus, Direction, Field, PhoneNumber, RecordingSid, RecordingStatus,
+};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -97,6 +99,8 @@ pub struct Page<T> {
 #[serde(rename_all = "camelCase")]
 pub struct CallSummary {
     pub call_sid: CallSid,
+    /// The Twilio account (or subaccount) the call is in.
+    pub account_sid: Option<AccountSid>,
     pub tenant_id: Option<String>,
     pub user_id: Option<String>,
     pub tracking_number: Option<PhoneNumber>,
@@ -204,6 +208,7 @@ impl From<&Call> for CallSummary {
     fn from(c: &Call) -> Self {
         CallSummary {
             call_sid: c.call_sid,
+            account_sid: c.account_sid,
             tenant_id: c.tenant_id.clone(),
             user_id: c.user_id.clone(),
             tracking_number: c.tracking_number.clone(),

@@ -1,9 +1,10 @@
 //! `Call::merge` on its own, without storage: any order of a call's callbacks,
 //! with any of them repeated, merges into the same call.
 
-use calltrack_core::call::{Call, CallUpdate, Changes, EventKind, Recording};
+use calltrack_core::call::{Call, CallUpdate, Changes, EventKind, ForeignAccount, Recording};
 use calltrack_core::fixtures::*;
-use calltrack_twilio::fields::{Field, RecordingSid, RecordingStatus};
+use calltrack_core::tracking_number::TrackingNumber;
+use calltrack_twilio::fields::{AccountSid, Field, RecordingSid, RecordingStatus};
 use proptest::prelude::*;
 use std::collections::{BTreeMap, HashSet};
 
@@ -20,7 +21,7 @@ fn fold(updates: &[CallUpdate]) -> Call {
     let mut seen = HashSet::new();
     let mut call: Option<Call> = None;
     for update in updates.iter().filter(|u| seen.insert(u.event.id)) {
-        call = Some(Call::apply(call.take(), update.call.clone()).call);
+        call = Some(Call::apply(call.take(), update.call.clone()).expect("one account").call);
     }
     call.expect("at least one update")
 }
@@ -117,7 +118,7 @@ fn apply_says_what_each_callback_changed() {
     let mut stored = None;
     let mut changes = Vec::new();
     for update in &updates {
-        let applied = Call::apply(stored.take(), update.call.clone());
+        let applied = Call::apply(stored.take(), update.call.clone()).expect("one account");
         changes.push(applied.changes);
         stored = Some(applied.call);
     }
@@ -131,10 +132,10 @@ fn apply_says_what_each_callback_changed() {
 
     // A call stored without its owner (its answer was lost) gets one from the
     // owner update; not forwarded as far as it is known, its 67 s qualify it.
-    let unowned = Call::apply(None, call.parent_status(0, "completed", 70, Some(67)).call);
+    let unowned = Call::apply(None, call.parent_status(0, "completed", 70, Some(67)).call).unwrap();
     assert_eq!(unowned.changes, Changes { created: true, newly_qualified: true, newly_attributed: false });
     let sid = unowned.call.call_sid;
-    let claimed = Call::apply(Some(unowned.call), CallUpdate::owner(sid, &owner, T0).call);
+    let claimed = Call::apply(Some(unowned.call), CallUpdate::owner(sid, &owner, T0).call).unwrap();
     assert_eq!(claimed.changes, Changes { created: false, newly_qualified: false, newly_attributed: true });
     assert_eq!(claimed.call.tenant_id.as_deref(), Some("tenant-a"));
 }
@@ -196,4 +197,71 @@ fn each_event_kind_has_one_name() {
     for kind in kinds {
         assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str(), "its JSON is the same name");
     }
+}
+
+fn account(sid: &str) -> AccountSid {
+    AccountSid::parse("AccountSid", sid).unwrap()
+}
+
+#[test]
+fn every_callback_carries_its_account_and_the_call_keeps_it() {
+    let a = account(ACCOUNT);
+    let call = Lifecycle::new(8);
+    let updates = call.forwarded(Some(&number("tenant-a", "user-1", None)), 20, 45);
+    for update in &updates {
+        assert_eq!(update.call.account_sid, Some(a), "{:?}", update.event.id);
+    }
+    assert_eq!(fold(&updates).account_sid, Some(a), "answer, child and parent legs, dial outcome, recording");
+
+    // Facts that know no account (an owner from an unbound number, a call
+    // stored before accounts were) take the known one, in either order.
+    let known = call.parent_status(0, "ringing", 0, None).call;
+    let unknown = Call { account_sid: None, ..known.clone() };
+    assert_eq!(known.clone().merge(unknown.clone()).account_sid, Some(a));
+    assert_eq!(unknown.clone().merge(known.clone()).account_sid, Some(a));
+    let stored = Call::apply(Some(unknown), known.clone()).unwrap();
+    assert_eq!(stored.call.account_sid, Some(a), "a call stored before accounts takes its callbacks' account");
+    let owner = CallUpdate::owner(known.call_sid, &number("tenant-a", "user-1", None), T0).call;
+    assert_eq!(owner.account_sid, None, "an unbound number's owner update knows no account");
+    assert_eq!(Call::apply(Some(known), owner).unwrap().call.account_sid, Some(a));
+}
+
+#[test]
+fn a_callback_from_another_account_is_refused_and_the_call_keeps_its_own() {
+    let (a, b) = (account(ACCOUNT), account(OTHER_ACCOUNT));
+    let ours = Lifecycle::new(9);
+    let theirs = ours.clone().in_account(OTHER_ACCOUNT);
+    let stored = Call::apply(None, ours.answer(Some(&number("tenant-a", "user-1", None))).call).unwrap().call;
+    for update in
+        [theirs.parent_status(1, "completed", 60, Some(60)), theirs.dial("completed", Some(45), 50), theirs.recording("DialVerb", 45, 61)]
+    {
+        assert_eq!(update.call.account_sid, Some(b));
+        let refused = Call::apply(Some(stored.clone()), update.call.clone()).unwrap_err();
+        assert_eq!(refused, ForeignAccount { call_sid: stored.call_sid, call_account: a, callback_account: b }, "{:?}", update.event.id);
+        assert_eq!(stored.foreign_account(&update.call), Some(refused));
+    }
+    // The same account, or facts that know none, are the call's own.
+    assert_eq!(stored.foreign_account(&ours.parent_status(1, "completed", 60, Some(60)).call), None);
+    assert_eq!(stored.foreign_account(&Call::new(stored.call_sid, T0)), None);
+    assert_eq!(Call { account_sid: None, ..stored.clone() }.foreign_account(&theirs.dial("busy", None, 5).call), None);
+    // A number bound to B gives no owner's update a chance on A's call.
+    let bound_to_b = TrackingNumber { account_sid: Some(b), ..number("tenant-b", "user-9", None) };
+    let claim = CallUpdate::owner(stored.call_sid, &bound_to_b, T0).call;
+    assert_eq!(claim.account_sid, Some(b), "the owner update carries the number's account");
+    assert!(Call::apply(Some(stored), claim).is_err());
+}
+
+#[test]
+fn a_number_bound_to_another_account_gives_the_answer_no_owner() {
+    let a = account(ACCOUNT);
+    let call = Lifecycle::new(10).in_account(OTHER_ACCOUNT);
+    let bound_to_a = TrackingNumber { account_sid: Some(a), ..number("tenant-a", "user-1", None) };
+    let answered = call.answer(Some(&bound_to_a)).call;
+    assert_eq!((answered.tenant_id, answered.user_id, answered.attributed), (None, None, false));
+    assert_eq!(answered.account_sid, Some(account(OTHER_ACCOUNT)));
+    // The number's own account's call, and any account's call to an unbound number, get their owner.
+    let own = Lifecycle::new(11).answer(Some(&bound_to_a)).call;
+    assert_eq!((own.tenant_id.as_deref(), own.attributed), (Some("tenant-a"), true));
+    let unbound = call.answer(Some(&number("tenant-a", "user-1", None))).call;
+    assert_eq!((unbound.tenant_id.as_deref(), unbound.attributed), (Some("tenant-a"), true));
 }

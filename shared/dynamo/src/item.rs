@@ -14,7 +14,7 @@ use calltrack_core::call::{Call, CallEvent, CallUpdate, EventId, EventKind};
 use calltrack_core::ports::StorageError;
 use calltrack_core::view::EventView;
 use calltrack_twilio::Params;
-use calltrack_twilio::fields::{CallSid, CallStatus, DialCallStatus, Direction, PhoneNumber};
+use calltrack_twilio::fields::{AccountSid, CallSid, CallStatus, DialCallStatus, Direction, PhoneNumber};
 use calltrack_twilio::voice::{CallWebhook, DialReading, IncomingCall, RecordingWebhook};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -24,6 +24,9 @@ pub type Item = HashMap<String, AttributeValue>;
 
 /// The attribute that counts the distinct callbacks merged into a call.
 pub const VERSION: &str = "version";
+/// The attribute that holds the Twilio account a call is in, which a callback
+/// from another account may not change.
+pub const ACCOUNT: &str = "accountSid";
 
 /// A call's item: its facts, its version, and the keys of the indexes it belongs to.
 /// The same attributes `serde_dynamo` would write for the call (a test holds the
@@ -33,6 +36,7 @@ pub const VERSION: &str = "version";
 pub fn call_item(call: &Call, version: u64) -> Item {
     let mut item = Attributes::with_capacity(40);
     item.s("callSid", call.call_sid.as_str());
+    item.opt_s(ACCOUNT, call.account_sid.as_ref().map(AccountSid::as_str));
     item.opt_s("tenantId", call.tenant_id.as_deref());
     item.opt_s("userId", call.user_id.as_deref());
     item.opt_s("trackingNumber", call.tracking_number.as_ref().map(PhoneNumber::as_str));
@@ -362,7 +366,7 @@ mod tests {
     /// Every callback of a forwarded, recorded call, and the call they make.
     fn lifecycle() -> (Vec<CallUpdate>, Call) {
         let updates = Lifecycle::new(1).forwarded(Some(&fixtures::number("tenant-a", "user-1", None)), 20, 45);
-        let call = updates.iter().fold(None, |call, u| Some(Call::apply(call, u.call.clone()).call)).unwrap();
+        let call = updates.iter().fold(None, |call, u| Some(Call::apply(call, u.call.clone()).expect("one account").call)).unwrap();
         (updates, call)
     }
 

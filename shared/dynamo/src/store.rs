@@ -11,6 +11,13 @@
 //! The last version written of each call is remembered, so a warm Lambda
 //! usually merges into the right version on its first try.
 //!
+//! A call is in one Twilio account (`accountSid`). A callback from another
+//! account writes nothing: the merge refuses it ([`Call::apply`]) against the
+//! call as it stands, and the call's put also requires the stored account to
+//! be the callback's (or none), so not even an item whose version could not
+//! be pinned takes it. When that condition fails, the item it returns tells a
+//! foreign account from a race with another writer.
+//!
 //! A call's item is a cache of the merge of its events. One this version cannot
 //! read (another version's, imported, edited by hand) never fails a callback:
 //! the failed condition returns it, the call is rebuilt from what of it reads
@@ -21,7 +28,7 @@
 
 use crate::TableNames;
 use crate::item::{
-    Item, VERSION, Warning, call_from_item, call_item, event_item, event_view, from_item, number, rebuild_call, storage, to_item,
+    ACCOUNT, Item, VERSION, Warning, call_from_item, call_item, event_item, event_view, from_item, number, rebuild_call, storage, to_item,
 };
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::DisplayErrorContext;
@@ -32,7 +39,7 @@ use aws_sdk_dynamodb::types::{
 };
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use calltrack_core::call::{Applied, Call, CallUpdate};
+use calltrack_core::call::{Applied, Call, CallUpdate, ForeignAccount};
 use calltrack_core::ports::{CallerCall, EraseCallers, LookUpNumbers, ManageNumbers, ReadCalls, RecordCalls, Recorded, StorageError};
 use calltrack_core::tracking_number::TrackingNumber;
 use calltrack_core::view::{CallQuery, CallSummary, CallView, Page, Scope};
@@ -111,9 +118,13 @@ impl DynamoStore {
         known.insert(stored.call.call_sid, stored.clone());
     }
 
-    /// One attempt: the event if new, and the call as `expected` with the update applied.
+    /// One attempt: the event if new, and the call as `expected` with the update
+    /// applied; nothing when the update is from another account than `expected`'s.
     async fn try_record(&self, update: &CallUpdate, expected: Option<&Stored>) -> Result<Attempt, StorageError> {
-        let applied = Call::apply(expected.map(|old| old.call.clone()), update.call.clone());
+        let applied = match Call::apply(expected.map(|old| old.call.clone()), update.call.clone()) {
+            Ok(applied) => applied,
+            Err(foreign) => return Ok(Attempt::Foreign(foreign)),
+        };
         let version = expected.map_or(0, |old| old.version) + 1;
 
         let event = Put::builder()
@@ -141,6 +152,20 @@ impl DynamoStore {
                 .condition_expression("attribute_exists(callSid) AND attribute_not_exists(#version)")
                 .expression_attribute_names("#version", VERSION),
             None => call.condition_expression("attribute_not_exists(callSid)"),
+        };
+        // And only as a call of the update's account, or of none yet. An
+        // `accountSid` that is no string is no account: the write repairs it.
+        let call = match update.call.account_sid.filter(|_| expected.is_some()) {
+            Some(account) => {
+                let pinned = call.get_condition_expression().clone().unwrap_or_default();
+                call.condition_expression(format!(
+                    "({pinned}) AND (attribute_not_exists(#account) OR NOT attribute_type(#account, :string) OR #account = :account)"
+                ))
+                .expression_attribute_names("#account", ACCOUNT)
+                .expression_attribute_values(":account", AttributeValue::S(account.as_str().to_owned()))
+                .expression_attribute_values(":string", AttributeValue::S("S".into()))
+            }
+            None => call,
         }
         .build()
         .map_err(storage)?;
@@ -164,6 +189,12 @@ impl DynamoStore {
                     let reasons = canceled.cancellation_reasons();
                     let failed = |i: usize| reasons.get(i).and_then(|r| r.code()) == Some("ConditionalCheckFailed");
                     let current = reasons.get(1).and_then(|r| r.item()).map(|item| Stored::read(item.clone()));
+                    // The call is another account's: whatever else failed, the callback is not its.
+                    if let Some(Ok(stored)) = &current
+                        && let Some(foreign) = stored.call.foreign_account(&update.call)
+                    {
+                        return Ok(Attempt::Foreign(foreign));
+                    }
                     if failed(0) {
                         Ok(Attempt::Duplicate(current.and_then(Result::ok)))
                     } else if failed(1) {
@@ -174,9 +205,9 @@ impl DynamoStore {
                         Err(storage(DisplayErrorContext(err)))
                     }
                 }
-                Some(TransactWriteItemsError::TransactionInProgressException(_))
-                | Some(TransactWriteItemsError::ProvisionedThroughputExceededException(_))
-                | Some(TransactWriteItemsError::RequestLimitExceeded(_)) => Ok(Attempt::Contended),
+                // Throttling is not contention: the SDK has already retried it
+                // with backoff, and a failure lets the route queue the callback.
+                Some(TransactWriteItemsError::TransactionInProgressException(_)) => Ok(Attempt::Contended),
                 _ => Err(storage(DisplayErrorContext(err))),
             },
         }
@@ -361,6 +392,8 @@ enum Attempt {
     Stale(Option<Result<Stored, Item>>),
     /// Another transaction held the items; try again shortly.
     Contended,
+    /// The call is in another account than the update: nothing was written.
+    Foreign(ForeignAccount),
 }
 
 impl LookUpNumbers for DynamoStore {
@@ -442,6 +475,7 @@ impl RecordCalls for DynamoStore {
                     rebuilt = Some((item, call.unreadable, call.events));
                 }
                 Attempt::Contended => self.back_off(attempt).await,
+                Attempt::Foreign(foreign) => return Ok(Recorded::ForeignAccount(foreign)),
             }
         }
         Err(StorageError(format!("call {call_sid} is contended: gave up after {MAX_ATTEMPTS} attempts")))

@@ -1,15 +1,15 @@
 //! The DynamoDB store, on DynamoDB Local with the tables template.yaml defines:
-//! duplicates, every order, concurrency, qualification, attribution and tenant
-//! isolation.
+//! duplicates, every order, concurrency, qualification, attribution, tenant
+//! isolation, and accounts (a callback from another account writes nothing).
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use calltrack_core::call::{CallUpdate, EventId, EventKind};
+use calltrack_core::call::{CallUpdate, EventId, EventKind, ForeignAccount};
 use calltrack_core::fixtures::*;
 use calltrack_core::ports::{LookUpNumbers, ManageNumbers, ReadCalls, RecordCalls, Recorded};
 use calltrack_core::view::{CallQuery, CallSummary, CallView, Scope, TenantId};
 use calltrack_dynamo::DynamoStore;
 use calltrack_dynamo::testing::{config, sibling, store, unique_tables};
-use calltrack_twilio::fields::{CallSid, CallStatus, DialCallStatus, Field, PhoneNumber, RecordingSid};
+use calltrack_twilio::fields::{AccountSid, CallSid, CallStatus, DialCallStatus, Field, PhoneNumber, RecordingSid};
 use std::collections::HashMap;
 
 async fn record_all(store: &DynamoStore, updates: &[CallUpdate]) -> (usize, usize) {
@@ -18,6 +18,7 @@ async fn record_all(store: &DynamoStore, updates: &[CallUpdate]) -> (usize, usiz
         match store.record(update).await.expect("recorded") {
             Recorded::Applied(_) => applied += 1,
             Recorded::Duplicate => duplicates += 1,
+            Recorded::ForeignAccount(refused) => panic!("{refused:?}"),
         }
     }
     (applied, duplicates)
@@ -412,4 +413,91 @@ async fn unreachable_storage_is_a_storage_error_that_names_the_failure() {
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(config), unique_tables(), std::time::Duration::from_secs(86_400));
     let err = store.record(&Lifecycle::new(9).answer(None)).await.unwrap_err();
     assert!(err.to_string().starts_with("storage failed: "), "{err}");
+}
+
+fn account(sid: &str) -> AccountSid {
+    AccountSid::parse("AccountSid", sid).unwrap()
+}
+
+/// The keys of a call's stored events.
+async fn event_keys(store: &DynamoStore, call: &Lifecycle) -> Vec<String> {
+    stored(store, call).await.events.into_iter().map(|e| e.event_key).collect()
+}
+
+#[tokio::test]
+async fn a_callback_from_another_account_writes_nothing() {
+    let store = store().await;
+    let (a, b) = (account(ACCOUNT), account(OTHER_ACCOUNT));
+    let ours = Lifecycle::new(20);
+    let theirs = ours.clone().in_account(OTHER_ACCOUNT);
+    let number = number("tenant-a", "user-1", None);
+    record_all(&store, &[ours.answer(Some(&number)), ours.parent_status(0, "in-progress", 5, None)]).await;
+    let (item_before, events_before) = (item(&store, &ours).await, event_keys(&store, &ours).await);
+    assert_eq!(item_before["accountSid"], AttributeValue::S(ACCOUNT.into()));
+    assert_eq!(stored(&store, &ours).await.summary.account_sid, Some(a));
+
+    let refused = Recorded::ForeignAccount(ForeignAccount { call_sid: call_sid(&ours), call_account: a, callback_account: b });
+    let foreign = [
+        theirs.parent_status(1, "completed", 60, Some(60)),
+        theirs.parent_status(0, "in-progress", 5, None), // the key of an event of ours: still refused, not a duplicate
+        theirs.child_status(3, "completed", 50, Some(45)),
+        theirs.dial("completed", Some(45), 50),
+        theirs.recording("DialVerb", 45, 61),
+        theirs.answer(Some(&number)),
+    ];
+    // The store that wrote the call, and one that never saw it (a cold Lambda,
+    // whose first try expects no call and meets it in the failed condition).
+    for (who, store) in [("warm", &store), ("cold", &sibling(&store))] {
+        for update in &foreign {
+            assert_eq!(store.record(update).await.unwrap(), refused, "{who}: {:?}", update.event.id);
+        }
+    }
+    assert_eq!(item(&store, &ours).await, item_before, "the call unchanged");
+    assert_eq!(event_keys(&store, &ours).await, events_before, "no event written");
+
+    // The call's own account goes on.
+    let (applied, _) = record_all(&store, &[ours.parent_status(1, "completed", 60, Some(60))]).await;
+    assert_eq!(applied, 1);
+    assert_eq!(stored(&store, &ours).await.summary.account_sid, Some(a));
+}
+
+#[tokio::test]
+async fn the_write_itself_requires_the_calls_account() {
+    let store = store().await;
+    let ours = Lifecycle::new(21);
+    record_all(&store, &[ours.answer(None)]).await;
+    // The item's account changes behind the store's back, its version the same:
+    // the merge, from the version remembered, cannot see it; the condition does.
+    let key = AttributeValue::S(ours.call_sid.clone());
+    let edit = |value: AttributeValue| {
+        store
+            .client()
+            .update_item()
+            .table_name(&store.tables().calls)
+            .key("callSid", key.clone())
+            .update_expression("SET accountSid = :account")
+            .expression_attribute_values(":account", value)
+            .send()
+    };
+    edit(AttributeValue::S(OTHER_ACCOUNT.into())).await.unwrap();
+    let before = item(&store, &ours).await;
+    let refused = ForeignAccount { call_sid: call_sid(&ours), call_account: account(OTHER_ACCOUNT), callback_account: account(ACCOUNT) };
+    assert_eq!(store.record(&ours.parent_status(0, "completed", 40, Some(40))).await.unwrap(), Recorded::ForeignAccount(refused));
+    assert_eq!(item(&store, &ours).await, before, "nothing written");
+    assert_eq!(event_keys(&store, &ours).await, ["answer"]);
+
+    // An account that is no string is no account: the next callback repairs it.
+    edit(AttributeValue::N("7".into())).await.unwrap();
+    let (applied, _) = record_all(&store, &[ours.parent_status(0, "completed", 40, Some(40))]).await;
+    assert_eq!(applied, 1);
+    assert_eq!(item(&store, &ours).await["accountSid"], AttributeValue::S(ACCOUNT.into()));
+
+    // A call stored before accounts were kept takes its next callback's.
+    let older = Lifecycle::new(22);
+    record_all(&store, &[older.answer(None)]).await;
+    let key = AttributeValue::S(older.call_sid.clone());
+    let table = &store.tables().calls;
+    store.client().update_item().table_name(table).key("callSid", key).update_expression("REMOVE accountSid").send().await.unwrap();
+    record_all(&sibling(&store), &[older.parent_status(0, "completed", 40, Some(40))]).await;
+    assert_eq!(item(&store, &older).await["accountSid"], AttributeValue::S(ACCOUNT.into()));
 }

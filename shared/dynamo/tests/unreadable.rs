@@ -26,7 +26,7 @@ fn warned(store: DynamoStore) -> (DynamoStore, Arc<Mutex<Vec<Warning>>>) {
 
 /// The call its callbacks make, merged in memory.
 fn merged(updates: &[CallUpdate]) -> Call {
-    updates.iter().fold(None, |call, u| Some(Call::apply(call, u.call.clone()).call)).unwrap()
+    updates.iter().fold(None, |call, u| Some(Call::apply(call, u.call.clone()).expect("one account").call)).unwrap()
 }
 
 fn sid(call: &Lifecycle) -> CallSid {

@@ -54,7 +54,9 @@ fn unreadable(err: impl fmt::Display) -> ReplayError {
     ReplayError::Unreadable(err.to_string())
 }
 
-/// Applies one queued callback, as its route would have when it came in.
+/// Applies one queued callback, as its route would have when it came in. One
+/// from another account than its call's is refused as its route would refuse
+/// it, logged, and done with: trying again would change nothing.
 pub async fn apply<S: RecordCalls + LookUpNumbers + ReadCalls>(
     store: &S,
     settings: &Settings,
@@ -78,7 +80,8 @@ pub async fn apply<S: RecordCalls + LookUpNumbers + ReadCalls>(
             let (crm, _) = CrmLinks::read_url(&callback.url);
             let incoming = IncomingCall::read(params);
             let call = incoming.call.as_ref().ok_or_else(|| unreadable("no call to store"))?;
-            // Read now, so that the call gets its owner (the route had storage down).
+            // Read now, so that the call gets its owner (the route had storage
+            // down); a number bound to another account gives none (`CallUpdate::answer`).
             let number = match &incoming.tracking_number {
                 Some(number) => store.tracking_number(number).await?,
                 None => None,
@@ -91,6 +94,11 @@ pub async fn apply<S: RecordCalls + LookUpNumbers + ReadCalls>(
     Ok(match recorded {
         Recorded::Applied(_) => Outcome::Recorded,
         Recorded::Duplicate => Outcome::Duplicate,
+        // Done: another try would be refused again.
+        Recorded::ForeignAccount(foreign) => {
+            routes::warn_foreign(&foreign);
+            Outcome::ForeignAccount
+        }
     })
 }
 

@@ -25,6 +25,9 @@ pub enum Outcome {
     Recorded,
     /// A callback had been stored before.
     Duplicate,
+    /// A callback came from another Twilio account than its call's: nothing
+    /// was stored, and a status or recording callback is answered 403.
+    ForeignAccount,
     /// Storage failed and the callback was queued, to be applied when storage is back.
     Deferred,
     /// Storage failed and so did the queue: the caller was answered anyway, or a
@@ -47,6 +50,7 @@ impl Outcome {
             Outcome::NotForwarded => "not forwarded",
             Outcome::Recorded => "recorded",
             Outcome::Duplicate => "duplicate",
+            Outcome::ForeignAccount => "foreign account",
             Outcome::Deferred => "deferred",
             Outcome::StorageFailed => "storage failed",
             Outcome::Whispered => "whispered",

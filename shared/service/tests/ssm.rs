@@ -70,54 +70,14 @@ async fn the_documented_test_token_is_refused_from_ssm() {
 /// An SSM endpoint that throttles the first `throttled` requests, as SSM does
 /// when many functions start at once, then answers with the parameter.
 async fn throttling_ssm(throttled: usize) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
-    use std::sync::atomic::Ordering;
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    let requests = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let counted = requests.clone();
-    tokio::spawn(async move {
-        while let Ok((mut socket, _)) = listener.accept().await {
-            let counted = counted.clone();
-            tokio::spawn(async move {
-                let mut buffer = Vec::new();
-                let mut chunk = [0u8; 4096];
-                loop {
-                    // One request: headers, then Content-Length bytes of body.
-                    let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") else {
-                        match socket.read(&mut chunk).await {
-                            Ok(0) | Err(_) => return,
-                            Ok(n) => buffer.extend_from_slice(&chunk[..n]),
-                        }
-                        continue;
-                    };
-                    let headers = String::from_utf8_lossy(&buffer[..end]).to_ascii_lowercase();
-                    let length: usize =
-                        headers.lines().find_map(|l| l.strip_prefix("content-length:")).map_or(0, |v| v.trim().parse().unwrap());
-                    while buffer.len() < end + 4 + length {
-                        match socket.read(&mut chunk).await {
-                            Ok(0) | Err(_) => return,
-                            Ok(n) => buffer.extend_from_slice(&chunk[..n]),
-                        }
-                    }
-                    buffer.drain(..end + 4 + length);
-                    let (status, body) = if counted.fetch_add(1, Ordering::SeqCst) < throttled {
-                        ("400 Bad Request", r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#)
-                    } else {
-                        ("200 OK", r#"{"Parameter":{"Name":"/p","Type":"SecureString","Value":"real-token","Version":1}}"#)
-                    };
-                    let response = format!(
-                        "HTTP/1.1 {status}\r\ncontent-type: application/x-amz-json-1.1\r\ncontent-length: {}\r\n\r\n{body}",
-                        body.len()
-                    );
-                    if socket.write_all(response.as_bytes()).await.is_err() {
-                        return;
-                    }
-                }
-            });
+    calltrack_dynamo::testing::scripted_endpoint(move |n| {
+        if n < throttled {
+            (400, r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#.to_owned())
+        } else {
+            (200, r#"{"Parameter":{"Name":"/p","Type":"SecureString","Value":"real-token","Version":1}}"#.to_owned())
         }
-    });
-    (format!("http://{address}"), requests)
+    })
+    .await
 }
 
 #[tokio::test]

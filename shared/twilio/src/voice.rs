@@ -152,6 +152,8 @@ pub struct IncomingCall {
     pub call: Option<CallWebhook>,
     /// `CallSid`, when it could be read (even if the call cannot be stored).
     pub call_sid: Option<CallSid>,
+    /// `AccountSid`, when it could be read: the account whose number was called.
+    pub account_sid: Option<AccountSid>,
     /// `From`, as sent.
     pub caller: Caller,
     /// `To`, as sent; none when empty or absent.
@@ -213,7 +215,7 @@ impl IncomingCall {
             _ => None,
         };
         let to_number = Some(to_number).filter(|n| !n.as_str().is_empty());
-        IncomingCall { call, call_sid, caller, to_number, tracking_number, unread }
+        IncomingCall { call, call_sid, account_sid, caller, to_number, tracking_number, unread }
     }
 }
 

@@ -429,6 +429,10 @@ fn without_its_key_or_state_the_call_is_not_stored_but_still_has_a_tracking_numb
     }
     assert_eq!(IncomingCall::read(with(&incoming(), "Direction", None)).call_sid.map(|s| s.to_string()).as_deref(), Some(PARENT));
     assert_eq!(IncomingCall::read(with(&incoming(), "CallSid", Some("CA123"))).call_sid, None);
+    // The account is read on its own too: whether the number is its to forward.
+    let account = IncomingCall::read(with(&incoming(), "CallSid", None)).account_sid.map(|s| s.to_string());
+    assert_eq!(account.as_deref(), Some(ACCOUNT));
+    assert_eq!(IncomingCall::read(with(&incoming(), "AccountSid", Some("AC123"))).account_sid, None);
 }
 
 #[test]

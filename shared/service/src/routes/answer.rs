@@ -11,8 +11,13 @@
 //! When storage is down it forwards with the number's last known
 //! configuration, or to `FALLBACK_FORWARD_TO`, and queues the call to be
 //! stored when storage is back.
+//!
+//! A number bound to a Twilio account is only that account's: a call whose
+//! `AccountSid` is another (or cannot be read) is treated as a call to a number
+//! that is not ours. The caller hears the unknown-number message, and the call
+//! is stored without an owner, so no tenant sees it.
 
-use super::recorded_or_deferred;
+use super::recorded_or_deferred_for_caller;
 use crate::context::Context;
 use crate::metrics::Counts;
 use crate::numbers::Lookup;
@@ -23,7 +28,7 @@ use calltrack_core::crm::CrmLinks;
 use calltrack_core::deferred::DeferredCallback;
 use calltrack_core::ports::{LookUpNumbers, RecordCalls, Recorded};
 use calltrack_core::tracking_number::TrackingNumber;
-use calltrack_twilio::fields::{CallSid, PhoneNumber};
+use calltrack_twilio::fields::{AccountSid, CallSid, PhoneNumber};
 use calltrack_twilio::twiml::{Dial, DialRecord, Number, Response};
 use calltrack_twilio::voice::{CallWebhook, IncomingCall};
 use calltrack_twilio::{Error, Webhook};
@@ -37,7 +42,16 @@ pub async fn handle<S: RecordCalls + LookUpNumbers>(cx: &Context<'_, S>, hook: W
         Some(number) => cx.lookup_number(number).await,
         None => Lookup::Unknown,
     };
-    let number = lookup.number().filter(|n| n.active);
+    let account = incoming.account_sid.as_ref();
+    if let Some(bound) = lookup.number().filter(|n| !n.serves(account)) {
+        tracing::warn!(
+            call_sid = incoming.call_sid.as_ref().map(CallSid::as_str),
+            number_account = bound.account_sid.as_ref().map(AccountSid::as_str),
+            call_account = account.map(AccountSid::as_str),
+            "call to a number of another account: treated as not ours"
+        );
+    }
+    let number = lookup.number().filter(|n| n.serves(account) && n.active);
     let forward_to = match (&lookup, number) {
         (_, Some(number)) => Some(&number.forward_to),
         (Lookup::StorageDown, None) => cx.settings.fallback_forward_to.as_ref(),
@@ -78,7 +92,7 @@ pub async fn handle<S: RecordCalls + LookUpNumbers>(cx: &Context<'_, S>, hook: W
         received_at: cx.now,
         forwarded: Some(forward_to.is_some()),
     };
-    let (outcome, mut counts) = recorded_or_deferred(cx, recorded, callback).await;
+    let (outcome, mut counts) = recorded_or_deferred_for_caller(cx, recorded, callback).await;
     if created {
         counts = Counts { calls_received: 1, ..counts };
     }
@@ -91,8 +105,8 @@ pub async fn handle<S: RecordCalls + LookUpNumbers>(cx: &Context<'_, S>, hook: W
 
 /// What the answer stores about `call`, read from `incoming`: the caller and
 /// the called number as sent (a SIP or Client caller is stored as its URI;
-/// nothing when Twilio sent nothing), the number's owner when known, and the
-/// CRM links that were valid.
+/// nothing when Twilio sent nothing), the number's owner when known and the
+/// number is the call's account's, and the CRM links that were valid.
 pub(crate) fn call_update(
     incoming: &IncomingCall,
     call: &CallWebhook,
@@ -166,6 +180,7 @@ mod tests {
             phone_number: PhoneNumber::e164("To", "+18005551212").unwrap(),
             tenant_id: "t".into(),
             user_id: "u".into(),
+            account_sid: None,
             lead_source: None,
             forward_to: PhoneNumber::e164("forwardTo", "+14155550123").unwrap(),
             record,

@@ -7,16 +7,18 @@
 //! valid: it reads the outcome leniently ([`DialReading`]), so a malformed
 //! `To` or optional field is left out, and an outcome that cannot be stored
 //! (no readable `CallSid` or `DialCallStatus`) is logged and still answered.
-//! What storage cannot take is queued, never passed on to the caller.
+//! What storage cannot take is queued, never passed on to the caller. An
+//! outcome from another account than its call's is not stored, and the caller
+//! hangs up.
 
-use super::recorded_or_deferred;
+use super::recorded_or_deferred_for_caller;
 use crate::context::Context;
 use crate::metrics::Counts;
 use crate::reply::{Handled, Outcome, twiml};
 use crate::route::Route;
 use calltrack_core::call::CallUpdate;
 use calltrack_core::deferred::DeferredCallback;
-use calltrack_core::ports::{LookUpNumbers, RecordCalls};
+use calltrack_core::ports::{LookUpNumbers, RecordCalls, Recorded};
 use calltrack_twilio::fields::CallSid;
 use calltrack_twilio::twiml::{Record, Response};
 use calltrack_twilio::voice::DialReading;
@@ -25,6 +27,8 @@ use lambda_http::tracing;
 
 pub async fn handle<S: RecordCalls + LookUpNumbers>(cx: &Context<'_, S>, hook: Webhook) -> Result<Handled, Error> {
     let reading = DialReading::read(hook.params);
+    // The call is another account's: nothing of it is ours to record, a voicemail neither.
+    let mut foreign = false;
     let unread = reading.unread.iter().map(|err| err.field().unwrap_or("query")).collect::<Vec<_>>().join(",");
     let (call_sid, outcome, counts) = match &reading.dial {
         Some(dial) => {
@@ -32,6 +36,7 @@ pub async fn handle<S: RecordCalls + LookUpNumbers>(cx: &Context<'_, S>, hook: W
                 tracing::warn!(call_sid = dial.call_sid.as_str(), unread, "dial outcome stored without what could not be read");
             }
             let recorded = cx.record_for_caller(&CallUpdate::dial(dial, cx.now)).await;
+            foreign = matches!(recorded, Ok(Recorded::ForeignAccount(_)));
             let callback = || DeferredCallback {
                 route: Route::DialResult.path().into(),
                 url: hook.url.clone(),
@@ -39,7 +44,7 @@ pub async fn handle<S: RecordCalls + LookUpNumbers>(cx: &Context<'_, S>, hook: W
                 received_at: cx.now,
                 forwarded: None,
             };
-            let (outcome, counts) = recorded_or_deferred(cx, recorded, callback).await;
+            let (outcome, counts) = recorded_or_deferred_for_caller(cx, recorded, callback).await;
             (Some(dial.call_sid), outcome, counts)
         }
         None => {
@@ -53,7 +58,7 @@ pub async fn handle<S: RecordCalls + LookUpNumbers>(cx: &Context<'_, S>, hook: W
         }
     };
 
-    let response = if reading.connected {
+    let response = if reading.connected || foreign {
         Response::new().hangup()
     } else if takes_voicemail(cx, &reading).await {
         let record = Record::new()

@@ -12,14 +12,15 @@ pub mod whisper;
 use crate::context::Context;
 use crate::metrics::Counts;
 use crate::reply::{Handled, Outcome, no_content, plain};
+use calltrack_core::call::ForeignAccount;
 use calltrack_core::deferred::DeferredCallback;
 use calltrack_core::ports::{Recorded, StorageError};
 use calltrack_twilio::fields::CallSid;
 use lambda_http::http::StatusCode;
 use lambda_http::tracing;
 
-/// What a caller-facing route logs and counts about its write: a write that
-/// storage could not take is queued, as a callback's is.
+/// What a route logs and counts about its write: a write that storage could
+/// not take is queued.
 async fn recorded_or_deferred<S>(
     cx: &Context<'_, S>,
     recorded: Result<Recorded, StorageError>,
@@ -29,6 +30,21 @@ async fn recorded_or_deferred<S>(
         Ok(recorded) => stored_outcome(&recorded),
         Err(err) => deferred_outcome(defer(cx, &callback(), &err).await),
     }
+}
+
+/// [`recorded_or_deferred`] for a route whose caller waits on the line: the
+/// queue gets the answer budget too. Past it the caller is answered, and the
+/// call's facts come from its later callbacks (see `status::claim_owner`).
+async fn recorded_or_deferred_for_caller<S>(
+    cx: &Context<'_, S>,
+    recorded: Result<Recorded, StorageError>,
+    callback: impl FnOnce() -> DeferredCallback,
+) -> (Outcome, Counts) {
+    let budget = cx.settings.answer_storage_budget;
+    tokio::time::timeout(budget, recorded_or_deferred(cx, recorded, callback)).await.unwrap_or_else(|_| {
+        tracing::error!(budget = ?budget, "the callback queue did not answer within the caller's budget; the caller is answered anyway");
+        deferred_outcome(Deferral::Failed)
+    })
 }
 
 fn deferred_outcome(deferral: Deferral) -> (Outcome, Counts) {
@@ -44,12 +60,29 @@ fn stored_outcome(recorded: &Recorded) -> (Outcome, Counts) {
             (Outcome::Recorded, Counts { qualified_calls: u32::from(applied.changes.newly_qualified), ..Counts::default() })
         }
         Recorded::Duplicate => (Outcome::Duplicate, Counts { duplicates: 1, ..Counts::default() }),
+        Recorded::ForeignAccount(foreign) => {
+            warn_foreign(foreign);
+            // Counted with the signatures refused: a token used beyond its account.
+            (Outcome::ForeignAccount, Counts { signature_rejections: 1, ..Counts::default() })
+        }
     }
+}
+
+/// Logs a callback refused for its account, naming the call and both accounts.
+pub(crate) fn warn_foreign(foreign: &ForeignAccount) {
+    tracing::warn!(
+        call_sid = foreign.call_sid.as_str(),
+        call_account = foreign.call_account.as_str(),
+        callback_account = foreign.callback_account.as_str(),
+        "callback from another account than its call's refused; nothing written"
+    );
 }
 
 /// The answer of a callback route once its write is done: `204`. When storage
 /// failed, the callback goes to the queue and is answered `204` too; `503`
-/// only when the queue failed as well, so that Twilio delivers it again.
+/// only when the queue failed as well, so that Twilio delivers it again. A
+/// callback from another account than its call's is answered `403`, empty, as
+/// a refused signature is: it was signed by a token that is not the call's.
 async fn stored_or_deferred<S>(
     cx: &Context<'_, S>,
     recorded: Result<Recorded, StorageError>,
@@ -59,6 +92,7 @@ async fn stored_or_deferred<S>(
     let (outcome, counts) = recorded_or_deferred(cx, recorded, callback).await;
     let response = match outcome {
         Outcome::StorageFailed => plain(StatusCode::SERVICE_UNAVAILABLE, "storage unavailable; retry later"),
+        Outcome::ForeignAccount => plain(StatusCode::FORBIDDEN, ""),
         _ => no_content(),
     };
     Handled { response, call_sid: Some(call_sid), outcome, counts }

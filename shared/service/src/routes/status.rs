@@ -12,6 +12,7 @@ use calltrack_core::deferred::DeferredCallback;
 use calltrack_core::ports::{LookUpNumbers, ReadCalls, RecordCalls, Recorded, StorageError};
 use calltrack_twilio::voice::CallWebhook;
 use calltrack_twilio::{Error, Webhook};
+use lambda_http::tracing;
 
 pub async fn handle<S: RecordCalls + LookUpNumbers + ReadCalls>(cx: &Context<'_, S>, hook: Webhook) -> Result<Handled, Error> {
     let crm = CrmLinks::from_url(&hook.url)?;
@@ -48,7 +49,9 @@ pub(crate) async fn store<S: RecordCalls + LookUpNumbers + ReadCalls>(
 /// and one more write, for calls stored without an owner (and a read alone for
 /// calls to unknown numbers). A redelivered callback reads only whether its
 /// call has an owner, and checks again, so a failure here is repaired like
-/// any other: the callback is queued and applied again.
+/// any other: the callback is queued and applied again. A number bound to
+/// another account than the callback's gives no owner, and a callback refused
+/// for its account claims nothing.
 /// The callback's own outcome (new, duplicate, newly qualified) is what is
 /// logged and counted.
 async fn claim_owner<S: RecordCalls + LookUpNumbers + ReadCalls>(
@@ -60,9 +63,21 @@ async fn claim_owner<S: RecordCalls + LookUpNumbers + ReadCalls>(
     let unowned = match recorded {
         Recorded::Applied(applied) => !applied.call.attributed,
         Recorded::Duplicate => cx.store.is_attributed(&hook.call_sid).await? == Some(false),
+        Recorded::ForeignAccount(_) => false,
     };
-    if unowned && let Some(owner) = cx.store.tracking_number(number).await? {
-        cx.store.record(&CallUpdate::owner(hook.call_sid, &owner, cx.now)).await?;
+    let Some(owner) = (if unowned { cx.store.tracking_number(number).await? } else { None }) else { return Ok(()) };
+    if !owner.serves(Some(&hook.account_sid)) {
+        tracing::warn!(
+            call_sid = hook.call_sid.as_str(),
+            number_account = owner.account_sid.as_ref().map(|a| a.as_str()),
+            call_account = hook.account_sid.as_str(),
+            "call to a number of another account: no owner claimed"
+        );
+        return Ok(());
+    }
+    // The update carries the number's account: storage refuses it on another's call.
+    if let Recorded::ForeignAccount(foreign) = cx.store.record(&CallUpdate::owner(hook.call_sid, &owner, cx.now)).await? {
+        super::warn_foreign(&foreign);
     }
     Ok(())
 }
