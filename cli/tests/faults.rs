@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::{NUMBER, TOKEN, add_number, queue_name, serve_with, storage_args_at, text};
+use common::{NUMBER, TOKEN, add_number, queue_name, serve_logged, storage_args_at, text};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -59,11 +59,10 @@ impl Drop for Storage {
     }
 }
 
-/// One line `simulate` prints per webhook: its route, final status, latency and tries.
+/// One line `simulate` prints per webhook: its route, final status and tries.
 struct Delivery {
     route: String,
     status: u16,
-    latency_ms: f64,
     tries: u32,
     answer: String,
 }
@@ -79,7 +78,6 @@ fn deliveries(output: &str) -> Vec<Delivery> {
             Delivery {
                 route: words[1].to_owned(),
                 status: words[ms - 2].parse().unwrap_or(0),
-                latency_ms: words[ms - 1].parse().unwrap(),
                 tries,
                 answer: words.get(ms + 1).map_or(String::new(), |w| (*w).to_owned()),
             }
@@ -109,6 +107,17 @@ fn finished(run: Child) -> (String, Vec<Delivery>) {
     assert!(status.success(), "{stdout}{}", text(&stderr));
     let deliveries = deliveries(&stdout);
     (stdout, deliveries)
+}
+
+/// Each request's route and latency, from the server's log lines.
+fn served_latencies(log: &str) -> Vec<(String, f64)> {
+    let field = |line: &str, name: &str| {
+        line.split_once(&format!("{name}=")).and_then(|(_, rest)| rest.split_whitespace().next().map(str::to_owned))
+    };
+    log.lines()
+        .filter(|line| line.contains("webhook"))
+        .filter_map(|line| Some((field(line, "route")?.trim_matches('"').to_owned(), field(line, "latency_ms")?.parse().ok()?)))
+        .collect()
 }
 
 fn setting(name: &str, default: u32) -> u32 {
@@ -153,7 +162,8 @@ async fn storage_stopped_mid_run_loses_nothing_without_twilio_retrying() {
     let storage = storage_args_at(&format!("http://127.0.0.1:{port}"));
     add_number(&storage);
     let queue = queue_name();
-    let (_server, url) = serve_with(&storage, &["--queue-name", &queue]);
+    let log = data.with_extension("serve.log");
+    let (_server, url) = serve_logged(&storage, &["--queue-name", &queue], Some(&log));
 
     // Every scenario, shuffled, running through the outage.
     let through = simulate(&url, &storage, "mixed", calls, concurrency, &["--shuffle"]);
@@ -174,10 +184,18 @@ async fn storage_stopped_mid_run_loses_nothing_without_twilio_retrying() {
         assert_eq!(d.tries, 1, "never delivered twice");
         assert!(matches!(d.status, 200 | 204), "{}: {}", d.route, d.status);
     }
-    for d in deliveries.iter().filter(|d| d.route.ends_with("/answer") || d.route.ends_with("/dial-result")) {
-        // Twilio waits 15 s; the number's read, the write and the queue get 700 ms each.
-        assert!(d.latency_ms < 2500.0, "{}: answered in {} ms", d.route, d.latency_ms);
-    }
+    // Twilio waits 15 s; the number's read, the write and the queue get 700 ms
+    // each. Measured in the server, from its log: the simulator's own figures
+    // also hold the wait for a loaded machine (DynamoDB Local restarting, 16
+    // clients) to read and write the sockets.
+    let served = served_latencies(&std::fs::read_to_string(&log).unwrap());
+    let _ = std::fs::remove_file(&log);
+    let caller_facing: Vec<&(String, f64)> =
+        served.iter().filter(|(route, _)| route.ends_with("/answer") || route.ends_with("/dial-result")).collect();
+    assert_eq!(caller_facing.len(), 2 * (calls as usize + 5), "every answer and dial-result logged");
+    let slowest = caller_facing.iter().map(|(_, ms)| *ms).fold(0.0, f64::max);
+    eprintln!("slowest answer or dial-result in the server: {slowest:.1} ms");
+    assert!(slowest < 2500.0, "a caller waited {slowest} ms");
     let not_forwarded: Vec<&str> =
         deliveries.iter().filter(|d| d.route.ends_with("/answer") && d.answer != "Dial").map(|d| d.answer.as_str()).collect();
     assert_eq!(not_forwarded, Vec::<&str>::new(), "every caller forwarded");

@@ -83,11 +83,17 @@ pub fn queue_name() -> String {
 /// that `make test` runs (AWS_ENDPOINT_URL_SQS); a failed callback is tried
 /// again after 1 s, doubled each time.
 pub fn serve_with(storage: &[String], extra: &[&str]) -> (Server, String) {
+    serve_logged(storage, extra, None)
+}
+
+/// [`serve_with`], writing its log (every request's line, with its latency)
+/// to `log` when given.
+pub fn serve_logged(storage: &[String], extra: &[&str], log: Option<&std::path::Path>) -> (Server, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_calltrack"))
         .args(["serve", "--port", "0", "--auth-token", TOKEN])
         .args(storage)
         .args(extra)
-        .env("RUST_LOG", "warn")
+        .env("RUST_LOG", if log.is_some() { "info" } else { "warn" })
         .env("REPLAY_BACKOFF_SECONDS", "1")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -98,6 +104,10 @@ pub fn serve_with(storage: &[String], extra: &[&str]) -> (Server, String) {
     stdout.read_line(&mut first).unwrap();
     let url = first.split_whitespace().find(|w| w.starts_with("http://")).expect("serve prints its URL").to_owned();
     // Keep reading what it prints, as a terminal would.
-    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+    let mut sink: Box<dyn std::io::Write + Send> = match log {
+        Some(path) => Box::new(std::fs::File::create(path).unwrap()),
+        None => Box::new(std::io::sink()),
+    };
+    std::thread::spawn(move || std::io::copy(&mut stdout, &mut sink));
     (Server(child), url)
 }

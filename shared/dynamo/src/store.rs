@@ -54,6 +54,8 @@ use std::time::{Duration, SystemTime};
 /// means another writer changed the call meanwhile, so this bounds contention,
 /// not errors.
 const MAX_ATTEMPTS: u32 = 64;
+/// How often a write whose items DynamoDB throttled is tried before it fails.
+const THROTTLED_TRIES: u32 = 3;
 /// Calls remembered between writes; past this the memory starts over.
 const REMEMBERED_CALLS: usize = 4096;
 
@@ -154,16 +156,20 @@ impl DynamoStore {
             None => call.condition_expression("attribute_not_exists(callSid)"),
         };
         // And only as a call of the update's account, or of none yet. An
-        // `accountSid` that is no string is no account: the write repairs it.
+        // `accountSid` that is no account SID (not a string, not `AC` and 32
+        // more characters) is no account: the write repairs it.
         let call = match update.call.account_sid.filter(|_| expected.is_some()) {
             Some(account) => {
                 let pinned = call.get_condition_expression().clone().unwrap_or_default();
                 call.condition_expression(format!(
-                    "({pinned}) AND (attribute_not_exists(#account) OR NOT attribute_type(#account, :string) OR #account = :account)"
+                    "({pinned}) AND (attribute_not_exists(#account) OR NOT attribute_type(#account, :string) \
+                     OR NOT begins_with(#account, :ac) OR size(#account) <> :sid_length OR #account = :account)"
                 ))
                 .expression_attribute_names("#account", ACCOUNT)
                 .expression_attribute_values(":account", AttributeValue::S(account.as_str().to_owned()))
                 .expression_attribute_values(":string", AttributeValue::S("S".into()))
+                .expression_attribute_values(":ac", AttributeValue::S("AC".into()))
+                .expression_attribute_values(":sid_length", AttributeValue::N(account.as_str().len().to_string()))
             }
             None => call,
         }
@@ -201,12 +207,18 @@ impl DynamoStore {
                         Ok(Attempt::Stale(current))
                     } else if reasons.iter().any(|r| r.code() == Some("TransactionConflict")) {
                         Ok(Attempt::Contended)
+                    } else if reasons
+                        .iter()
+                        .any(|r| matches!(r.code(), Some("ThrottlingError" | "ProvisionedThroughputExceeded" | "RequestLimitExceeded")))
+                    {
+                        Ok(Attempt::Throttled(storage(DisplayErrorContext(err))))
                     } else {
                         Err(storage(DisplayErrorContext(err)))
                     }
                 }
-                // Throttling is not contention: the SDK has already retried it
-                // with backoff, and a failure lets the route queue the callback.
+                // Throttling outside a transaction's items is not contention:
+                // the SDK has already retried it with backoff, and a failure
+                // lets the route queue the callback.
                 Some(TransactWriteItemsError::TransactionInProgressException(_)) => Ok(Attempt::Contended),
                 _ => Err(storage(DisplayErrorContext(err))),
             },
@@ -392,6 +404,9 @@ enum Attempt {
     Stale(Option<Result<Stored, Item>>),
     /// Another transaction held the items; try again shortly.
     Contended,
+    /// DynamoDB throttled the transaction's items (which the SDK does not
+    /// retry): a few tries with exponential backoff, then this error.
+    Throttled(StorageError),
     /// The call is in another account than the update: nothing was written.
     Foreign(ForeignAccount),
 }
@@ -448,6 +463,7 @@ impl RecordCalls for DynamoStore {
         let mut expected = self.remembered(&call_sid);
         // The unreadable item `expected` was rebuilt from, and what could not be read.
         let mut rebuilt: Option<(Item, Vec<String>, usize)> = None;
+        let mut throttled = 0;
         for attempt in 0..MAX_ATTEMPTS {
             match self.try_record(update, expected.as_ref()).await? {
                 Attempt::Written(applied, version) => {
@@ -475,6 +491,13 @@ impl RecordCalls for DynamoStore {
                     rebuilt = Some((item, call.unreadable, call.events));
                 }
                 Attempt::Contended => self.back_off(attempt).await,
+                Attempt::Throttled(err) => {
+                    throttled += 1;
+                    if throttled >= THROTTLED_TRIES {
+                        return Err(err);
+                    }
+                    self.back_off(throttled + 4).await;
+                }
                 Attempt::Foreign(foreign) => return Ok(Recorded::ForeignAccount(foreign)),
             }
         }

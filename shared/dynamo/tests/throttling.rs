@@ -30,3 +30,13 @@ async fn a_throttled_write_fails_after_the_sdks_three_tries() {
         assert_eq!(requests.load(Ordering::SeqCst), 3, "{throttle}: the SDK's three tries, not the store's contention loop");
     }
 }
+
+#[tokio::test]
+async fn a_transaction_throttled_on_its_items_is_tried_three_times_with_backoff_then_fails() {
+    let body = r#"{"__type":"com.amazonaws.dynamodb.v20120810#TransactionCanceledException","Message":"Transaction cancelled, please refer cancellation reasons for specific reasons [None, ThrottlingError]","CancellationReasons":[{"Code":"None"},{"Code":"ThrottlingError","Message":"Throughput exceeds the current capacity for one or more global secondary indexes."}]}"#;
+    let (endpoint, requests) = scripted_endpoint(move |_| (400, body.to_owned())).await;
+    let store = store_at(&endpoint);
+    let err = store.record(&Lifecycle::new(2).answer(None)).await.expect_err("throttled");
+    assert!(err.to_string().contains("ThrottlingError"), "{err}");
+    assert_eq!(requests.load(Ordering::SeqCst), 3, "three tries, not the contention loop's 64");
+}

@@ -105,6 +105,10 @@ pub async fn apply<S: RecordCalls + LookUpNumbers + ReadCalls>(
 /// Applies a batch of messages from the queue. Returns the ids of those that
 /// failed, each already set to come back after its backoff; the others are
 /// done (a Lambda's event source deletes them; [`poll`] deletes them itself).
+/// Each gets the storage deadline; once one meets a storage failure the rest
+/// are not tried but set to come back too, so that a batch ends in about one
+/// deadline, well inside the function's timeout, and storage is not pressed
+/// while it is down.
 pub async fn apply_batch<S: RecordCalls + LookUpNumbers + ReadCalls>(
     store: &S,
     settings: &Settings,
@@ -112,14 +116,24 @@ pub async fn apply_batch<S: RecordCalls + LookUpNumbers + ReadCalls>(
     messages: &[Received],
 ) -> Vec<String> {
     let mut failed = Vec::new();
+    let mut storage_down: Option<ReplayError> = None;
     for message in messages {
-        let applied = match serde_json::from_str::<DeferredCallback>(&message.body) {
-            Ok(callback) => apply(store, settings, &callback).await,
-            Err(err) => Err(unreadable(err)),
+        let applied = match (&storage_down, serde_json::from_str::<DeferredCallback>(&message.body)) {
+            (Some(down), _) => Err(down.clone()),
+            (None, Ok(callback)) => {
+                let deadline = settings.storage_deadline;
+                tokio::time::timeout(deadline, apply(store, settings, &callback))
+                    .await
+                    .unwrap_or_else(|_| Err(ReplayError::Storage(StorageError(format!("no answer within {deadline:?}")))))
+            }
+            (None, Err(err)) => Err(unreadable(err)),
         };
         match applied {
             Ok(outcome) => tracing::info!(message_id = message.message_id, outcome = outcome.as_str(), "queued callback applied"),
             Err(err) => {
+                if matches!(err, ReplayError::Storage(_)) {
+                    storage_down.get_or_insert(err.clone());
+                }
                 let wait = backoff(settings.replay_backoff, message.receive_count);
                 tracing::warn!(message_id = message.message_id, tries = message.receive_count, retry_in_s = wait.as_secs(), reason = %err, "queued callback not applied");
                 if let Err(err) = queue.retry_later(&message.receipt_handle, wait).await {
