@@ -70,9 +70,26 @@ fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
+    unset_empty_endpoints();
     let cli = Cli::parse();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a Tokio runtime");
     runtime.block_on(run(cli))
+}
+
+/// An `AWS_ENDPOINT_URL…` that is set but empty (`AWS_ENDPOINT_URL_DYNAMODB=`)
+/// counts as unset, as an empty setting does for the AWS CLI: the SDK reads
+/// these itself and would otherwise panic on the empty URL.
+fn unset_empty_endpoints() {
+    let empty: Vec<_> = std::env::vars_os()
+        .filter(|(name, value)| {
+            name.to_str().is_some_and(|n| n.starts_with("AWS_ENDPOINT_URL")) && value.to_str().is_some_and(|v| v.trim().is_empty())
+        })
+        .map(|(name, _)| name)
+        .collect();
+    for name in empty {
+        // SAFETY: called from `main` before the Tokio runtime or any other thread exists.
+        unsafe { std::env::remove_var(name) };
+    }
 }
 
 async fn run(cli: Cli) -> ExitCode {

@@ -26,6 +26,9 @@ pub struct Body {
 
 #[derive(clap::Args)]
 pub struct SignArgs {
+    /// The auth token. A list as `serve` takes it (`new,old`, `AC…=token`,
+    /// `key:id=secret`) signs with its first token, as Twilio signs with the
+    /// primary; with --sha256, with its first shared key
     #[arg(long, env = "TWILIO_AUTH_TOKEN", hide_env_values = true)]
     auth_token: String,
     /// The full URL Twilio requests, query included
@@ -57,6 +60,28 @@ pub struct VerifyArgs {
     body: Body,
 }
 
+/// The secret to sign with, from a token or a list of them as `serve` reads
+/// `TWILIO_AUTH_TOKEN` (`Keyring::parse`): the first plain token (the primary),
+/// else the first account's token; for HMAC-SHA256 the first shared key's
+/// secret, else that token. A single value is used as it is.
+pub fn signing_secret(text: &str, algorithm: Algorithm) -> Result<String, Failure> {
+    let listed = text.contains([',', '\n']) || (text.contains('=') && (text.starts_with("AC") || text.starts_with("key:")));
+    if !listed {
+        return Ok(text.to_owned());
+    }
+    Keyring::parse(text).map_err(|e| Failure::from(format!("--auth-token: {e}")))?;
+    let entries: Vec<&str> = text.split([',', '\n']).map(str::trim).filter(|e| !e.is_empty()).collect();
+    let plain = entries.iter().find(|e| !e.contains('='));
+    let account = entries.iter().find_map(|e| e.split_once('=').filter(|(id, _)| id.starts_with("AC")).map(|(_, token)| token));
+    let shared = entries.iter().find_map(|e| e.split_once('=').filter(|(id, _)| id.starts_with("key:")).map(|(_, secret)| secret));
+    let token = plain.copied().or(account);
+    let secret = match algorithm {
+        Algorithm::HmacSha1 => token,
+        Algorithm::HmacSha256 => shared.or(token),
+    };
+    secret.map(str::to_owned).ok_or_else(|| Failure::from("--auth-token: no auth token to sign with, only shared keys".to_owned()))
+}
+
 pub fn run(command: Command) -> Result<(), Failure> {
     match command {
         Command::Sign(args) => {
@@ -70,7 +95,7 @@ pub fn run(command: Command) -> Result<(), Failure> {
                 (None, Some(json)) => Payload::Json(json.as_bytes()),
                 (None, None) => Payload::UrlOnly,
             };
-            println!("{}", signature::sign(&args.auth_token, algorithm, &args.url, payload));
+            println!("{}", signature::sign(&signing_secret(&args.auth_token, algorithm)?, algorithm, &args.url, payload));
             Ok(())
         }
         Command::Verify(args) => {

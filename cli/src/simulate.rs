@@ -7,6 +7,7 @@
 //! should store is `scenario`'s; this file only delivers it.
 
 use crate::scenario::{Call, Scenario, Sids, Webhook};
+use crate::signature::signing_secret;
 use crate::{Failure, storage, verify};
 use calltrack_twilio::Params;
 use calltrack_twilio::fields::PhoneNumber;
@@ -21,10 +22,13 @@ pub struct Args {
     /// Where the webhooks are, e.g. http://127.0.0.1:3000 or the stack's API URL
     #[arg(long)]
     base_url: String,
-    /// The base URL to sign for, when the server checks signatures against another
-    /// (its PUBLIC_BASE_URL, e.g. an ngrok URL); --base-url when unset
-    #[arg(long)]
+    /// The base URL to sign for, when the server checks signatures against another:
+    /// its PUBLIC_BASE_URL, e.g. an ngrok URL. Default: $PUBLIC_BASE_URL when set
+    /// (as for `serve`), else --base-url
+    #[arg(long, env = "PUBLIC_BASE_URL")]
     signed_base_url: Option<String>,
+    /// The server's auth token. A list as `serve` takes it (`new,old`, `AC…=token`)
+    /// signs with its first token, as Twilio signs with the primary
     #[arg(long, env = "TWILIO_AUTH_TOKEN", hide_env_values = true)]
     auth_token: String,
     /// The tracking number called, E.164
@@ -71,6 +75,9 @@ pub async fn run(args: Args) -> Result<(), Failure> {
     PhoneNumber::e164("--to", &args.to)?;
     PhoneNumber::e164("--from", &args.from)?;
     let base = args.base_url.trim_end_matches('/').to_owned();
+    let mut args = args;
+    args.auth_token = signing_secret(&args.auth_token, Algorithm::HmacSha1)?;
+    args.signed_base_url = args.signed_base_url.filter(|url| !url.trim().is_empty());
     let client = reqwest::Client::builder().timeout(Duration::from_secs(20)).build().map_err(|e| Failure::from(e.to_string()))?;
     let random = RandomState::new();
     let seed = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
@@ -105,7 +112,8 @@ pub async fn run(args: Args) -> Result<(), Failure> {
     }
     summary.print(started.elapsed());
     if summary.failures > 0 {
-        return Err(Failure::from(format!("{} of {} webhooks failed", summary.failures, summary.sent)));
+        let cause = summary.cause.as_deref().map(|c| format!("; the first: {c}")).unwrap_or_default();
+        return Err(Failure::from(format!("{} of {} webhooks failed{cause}", summary.failures, summary.sent)));
     }
     if args.verify {
         let settle = Duration::from_secs(args.settle_seconds);
@@ -122,6 +130,8 @@ struct Delivered {
     /// The last try's latency.
     latency: Duration,
     attempts: u32,
+    /// Why it failed, in one line with what to check; `None` when it did not.
+    cause: Option<String>,
 }
 
 async fn deliver(client: &reqwest::Client, base: &str, args: &Args, webhook: &Webhook) -> Delivered {
@@ -135,6 +145,7 @@ async fn deliver(client: &reqwest::Client, base: &str, args: &Args, webhook: &We
     let body: Vec<String> = webhook.params.iter().map(|(k, v)| format!("{k}={}", form_encode(v))).collect();
     let body = body.join("&");
     let mut attempts = 0;
+    let mut cause = None;
     let (status, answer, latency) = loop {
         attempts += 1;
         let started = Instant::now();
@@ -153,7 +164,11 @@ async fn deliver(client: &reqwest::Client, base: &str, args: &Args, webhook: &We
                 let text = response.text().await.unwrap_or_default();
                 (Some(status), summarise(&text))
             }
-            Err(err) => (None, err.to_string()),
+            Err(err) => {
+                let why = no_answer(&err);
+                cause = Some(format!("no answer from {url}: {why}"));
+                (None, why)
+            }
         };
         let failed = status.is_none_or(|s| s >= 500);
         if !failed || attempts > args.retries {
@@ -178,7 +193,44 @@ async fn deliver(client: &reqwest::Client, base: &str, args: &Args, webhook: &We
             if attempts > 1 { format!(" (try {attempts})") } else { String::new() }
         );
     }
-    Delivered { path: webhook.route.path(), status, latency, attempts }
+    let cause = match status {
+        Some(s) if (200..300).contains(&s) => None,
+        Some(s) => Some(refused(s, webhook.route.path(), &answer, args)),
+        None => cause,
+    };
+    Delivered { path: webhook.route.path(), status, latency, attempts, cause }
+}
+
+/// Why a request got no answer, in a few words: the innermost cause.
+fn no_answer(err: &reqwest::Error) -> String {
+    if err.is_timeout() {
+        return "no answer in 20 s; is the server at --base-url up and not stuck?".to_owned();
+    }
+    let mut chain = err.to_string();
+    let mut source = std::error::Error::source(err);
+    while let Some(inner) = source {
+        chain = inner.to_string();
+        source = inner.source();
+    }
+    if chain.contains("Connection refused") || chain.contains("connection refused") {
+        "connection refused; is the server running at --base-url (`calltrack serve` prints its URL)?".to_owned()
+    } else {
+        format!("{chain}; is --base-url right?")
+    }
+}
+
+/// What a non-2xx answer means, and what to check.
+fn refused(status: u16, path: &str, answer: &str, args: &Args) -> String {
+    let signed = args.signed_base_url.as_deref().unwrap_or(&args.base_url);
+    match status {
+        403 => format!(
+            "403 from {path}: the signature was refused; is --auth-token the server's token, and is {signed}, the URL signed for, its PUBLIC_BASE_URL (see --signed-base-url)?"
+        ),
+        404 => format!("404 from {path}: no such route; is --base-url the API's base URL, without /api/...?"),
+        405 => format!("405 from {path}: the route refused POST; is --base-url this stack's API?"),
+        s if s >= 500 => format!("{s} from {path}: the server failed ({answer}); see its log"),
+        s => format!("{s} from {path}: {answer}"),
+    }
 }
 
 /// A TwiML answer in a few words: its verbs.
@@ -191,6 +243,8 @@ fn summarise(body: &str) -> String {
 struct Summary {
     sent: usize,
     failures: usize,
+    /// The first failure's cause.
+    cause: Option<String>,
     redelivered: usize,
     statuses: BTreeMap<String, usize>,
     latencies: BTreeMap<&'static str, Vec<Duration>>,
@@ -203,6 +257,9 @@ impl Summary {
         let status = delivered.status.map_or("error".to_owned(), |s| s.to_string());
         if !delivered.status.is_some_and(|s| (200..300).contains(&s)) {
             self.failures += 1;
+        }
+        if self.cause.is_none() {
+            self.cause = delivered.cause;
         }
         *self.statuses.entry(status).or_default() += 1;
         self.latencies.entry(delivered.path).or_default().push(delivered.latency);

@@ -28,11 +28,6 @@ pub struct Storage {
 }
 
 impl Storage {
-    /// Where DynamoDB is, for error messages.
-    pub fn endpoint_name(&self) -> &str {
-        self.endpoint().unwrap_or("AWS (default endpoint)")
-    }
-
     /// The endpoint given; an empty one counts as none.
     fn endpoint(&self) -> Option<&str> {
         self.endpoint_url.as_deref().filter(|e| !e.trim().is_empty())
@@ -68,10 +63,55 @@ impl Storage {
         Ok(DynamoStore::new(self.client().await, settings.tables, settings.event_retention))
     }
 
-    /// A storage error as one line that names the endpoint.
+    /// A storage error as one short line that names the endpoint and what to do.
     pub fn failure(&self, err: StorageError) -> Failure {
-        Failure::from(format!("DynamoDB at {}: {err}", self.endpoint_name()))
+        Failure::from(explain(self.endpoint(), &err.0))
     }
+}
+
+/// What an SDK error (its text, Rust debug output included) means, in one line
+/// with what to do: the cause a user can act on, never the SDK's internals.
+fn explain(endpoint: Option<&str>, error: &str) -> String {
+    let has = |words: &[&str]| words.iter().any(|w| error.contains(w));
+    let at = endpoint.map_or("DynamoDB (AWS)".to_owned(), |e| format!("DynamoDB at {e}"));
+    let unreachable = |what: &str| match endpoint {
+        Some(e) => format!(
+            "cannot reach DynamoDB at {e}: {what}. Start DynamoDB Local (make demo does) or unset AWS_ENDPOINT_URL_DYNAMODB to use AWS"
+        ),
+        None => format!(
+            "cannot reach DynamoDB (AWS): {what}. Check the network and AWS_REGION, or set AWS_ENDPOINT_URL_DYNAMODB for DynamoDB Local"
+        ),
+    };
+    if has(&["Connection refused", "ConnectionRefused"]) {
+        unreachable("connection refused")
+    } else if has(&["dns error", "failed to lookup address"]) {
+        unreachable("its host name does not resolve")
+    } else if has(&["loading credentials", "no credentials", "NoCredentials", "CredentialsNotLoaded"]) {
+        format!(
+            "{at}: no AWS credentials found. Set AWS_PROFILE (after `aws sso login` or `aws configure`) or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or set AWS_ENDPOINT_URL_DYNAMODB for DynamoDB Local"
+        )
+    } else if has(&["ExpiredToken", "token included in the request is expired", "TokenRefreshRequired"]) {
+        format!("{at}: the AWS credentials have expired. Refresh them (`aws sso login`, or new temporary keys) and try again")
+    } else if has(&["UnrecognizedClientException", "InvalidSignatureException", "security token included in the request is invalid"]) {
+        format!("{at}: AWS refused the credentials. Check AWS_PROFILE or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
+    } else if has(&["AccessDenied", "not authorized to perform"]) {
+        format!(
+            "{at}: access denied. The AWS identity in use needs DynamoDB permissions on the calltrack tables (see the deploy section of the README)"
+        )
+    } else if has(&["ResourceNotFoundException", "non-existent table", "Requested resource not found"]) {
+        format!("{at}: a table is missing. Create the tables with `calltrack tables create` (same endpoint and table options)")
+    } else if has(&["TimeoutError", "timed out", "timeout"]) {
+        unreachable("no answer in time")
+    } else {
+        format!("{at}: {}", short(error))
+    }
+}
+
+/// An error's text without the Rust debug output the SDK appends (` (DispatchFailure(…))`).
+fn short(error: &str) -> &str {
+    let cut = error.match_indices(" (").find(|(i, _)| error[i + 2..].starts_with(|c: char| c.is_ascii_uppercase()) && error.ends_with(')'));
+    let error = cut.map_or(error, |(i, _)| &error[..i]);
+    error.split('\n').next().unwrap_or_default().trim()
 }
 
 pub async fn create_tables(args: &Storage) -> Result<(), Failure> {

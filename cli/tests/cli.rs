@@ -102,7 +102,7 @@ fn unreachable_dynamodb_is_one_line_naming_the_endpoint() {
     assert_eq!(output.status.code(), Some(1));
     let stderr = text(&output.stderr);
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
-    assert!(stderr.starts_with("error: DynamoDB at http://127.0.0.1:9: "), "{stderr}");
+    assert!(stderr.starts_with("error: cannot reach DynamoDB at http://127.0.0.1:9: "), "{stderr}");
 }
 
 #[test]

@@ -6,7 +6,8 @@
 //! (`sam local start-api`'s default), so the events work with
 //! `sam local invoke -e` and `cargo lambda invoke --data-file` when the function
 //! runs with `TWILIO_AUTH_TOKEN` and `PUBLIC_BASE_URL` set to those. Events whose
-//! name says `bad-signature` get a wrong signature on purpose.
+//! name says `bad-signature` get a wrong signature on purpose. `env.json` is no
+//! event: it holds those variables for `sam local invoke --env-vars`.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -21,7 +22,7 @@ pub const LOCAL_BASE_URL: &str = "http://127.0.0.1:3000";
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = std::env::args().nth(1).unwrap_or_else(|| concat!(env!("CARGO_MANIFEST_DIR"), "/../../events").to_owned());
     let mut paths: Vec<_> = std::fs::read_dir(&dir)?.map(|e| e.map(|e| e.path())).collect::<Result<_, _>>()?;
-    paths.retain(|p| p.extension().is_some_and(|e| e == "json"));
+    paths.retain(|p| p.extension().is_some_and(|e| e == "json") && !p.ends_with("env.json"));
     paths.sort();
     for path in paths {
         let mut event: Value = serde_json::from_str(&std::fs::read_to_string(&path)?)?;
@@ -51,6 +52,10 @@ fn sign(event: &Value) -> Result<String, String> {
         raw_path: text("/rawPath"),
         raw_query: Some(text("/rawQueryString")),
     });
+    if text("/requestContext/http/method") == "GET" {
+        // Twilio puts a GET's parameters in the URL, which is all it signs.
+        return Ok(signature::sign(TEST_TOKEN, Algorithm::HmacSha1, &url, Payload::UrlOnly));
+    }
     let params = Params::from_form(&body).map_err(|e| e.to_string())?;
     Ok(signature::sign(TEST_TOKEN, Algorithm::HmacSha1, &url, Payload::Form(&params)))
 }

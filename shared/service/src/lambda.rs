@@ -81,16 +81,41 @@ pub async fn run(app: &App<DynamoStore>, routes: &'static [Route]) -> Result<(),
     lambda_http::lambda_runtime::run(handler).await
 }
 
-/// The auth tokens: from the SSM parameter named by
-/// `TWILIO_AUTH_TOKEN_PARAMETER` (a SecureString, in a deployed stack), else
-/// from `TWILIO_AUTH_TOKEN` (locally). Either holds the list
-/// [`Keyring::parse`] reads: one token, or several for rotation and subaccounts.
+/// The auth tokens: from `TWILIO_AUTH_TOKEN` when it is set (locally, e.g.
+/// `sam local invoke --env-vars events/env.json`), else from the SSM parameter
+/// named by `TWILIO_AUTH_TOKEN_PARAMETER` (a SecureString; a deployed stack sets
+/// only this one). Either holds the list [`Keyring::parse`] reads: one token, or
+/// several for rotation and subaccounts. Logs which was used, never the token.
 pub async fn auth_tokens(aws: &SdkConfig) -> Result<Keyring, lambda_http::Error> {
-    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-    match (var("TWILIO_AUTH_TOKEN_PARAMETER"), var("TWILIO_AUTH_TOKEN")) {
-        (Some(parameter), _) => keyring_from_ssm(aws, &parameter).await,
-        (None, Some(tokens)) => Ok(Keyring::parse(&tokens)?),
-        (None, None) => Err("missing TWILIO_AUTH_TOKEN_PARAMETER (deployed) or TWILIO_AUTH_TOKEN (local)".into()),
+    let var = |name: &str| std::env::var(name).ok();
+    match token_source(var("TWILIO_AUTH_TOKEN"), var("TWILIO_AUTH_TOKEN_PARAMETER"))? {
+        TokenSource::Direct(tokens) => {
+            tracing::info!(source = "TWILIO_AUTH_TOKEN", "auth tokens given directly; TWILIO_AUTH_TOKEN_PARAMETER, if set, is not read");
+            Ok(Keyring::parse(&tokens)?)
+        }
+        TokenSource::Parameter(name) => {
+            tracing::info!(source = "TWILIO_AUTH_TOKEN_PARAMETER", parameter = %name, "auth tokens read from SSM");
+            keyring_from_ssm(aws, &name).await
+        }
+    }
+}
+
+/// Where the auth tokens come from.
+#[derive(Debug, PartialEq, Eq)]
+enum TokenSource {
+    /// `TWILIO_AUTH_TOKEN`: the tokens themselves.
+    Direct(String),
+    /// `TWILIO_AUTH_TOKEN_PARAMETER`: the name of the SSM parameter holding them.
+    Parameter(String),
+}
+
+/// A token given directly wins over a parameter name; an empty variable counts as unset.
+fn token_source(token: Option<String>, parameter: Option<String>) -> Result<TokenSource, &'static str> {
+    let set = |v: Option<String>| v.filter(|v| !v.trim().is_empty());
+    match (set(token), set(parameter)) {
+        (Some(tokens), _) => Ok(TokenSource::Direct(tokens)),
+        (None, Some(name)) => Ok(TokenSource::Parameter(name)),
+        (None, None) => Err("missing TWILIO_AUTH_TOKEN_PARAMETER (deployed) or TWILIO_AUTH_TOKEN (local)"),
     }
 }
 
@@ -122,5 +147,21 @@ pub async fn keyring_from_ssm(aws: &SdkConfig, name: &str) -> Result<Keyring, la
 async fn warm(client: &aws_sdk_dynamodb::Client, table: &str) {
     if let Err(err) = client.describe_table().table_name(table).send().await {
         tracing::warn!(table, reason = %aws_sdk_dynamodb::error::DisplayErrorContext(err), "could not warm the DynamoDB connection");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_token_given_directly_wins_over_a_parameter_name() {
+        let some = |v: &str| Some(v.to_owned());
+        assert_eq!(token_source(some("t"), some("/calltrack/twilio-auth-token")), Ok(TokenSource::Direct("t".into())));
+        assert_eq!(token_source(some("t"), None), Ok(TokenSource::Direct("t".into())));
+        assert_eq!(token_source(None, some("/p")), Ok(TokenSource::Parameter("/p".into())));
+        assert_eq!(token_source(some(" "), some("/p")), Ok(TokenSource::Parameter("/p".into())), "empty counts as unset");
+        assert!(token_source(some(""), some("")).is_err());
+        assert!(token_source(None, None).is_err());
     }
 }

@@ -1,12 +1,14 @@
 //! Every sample event in `events/`, run as the functions run it (the raw API
 //! Gateway event through `apigw::handle_event` and the real handlers), against
 //! DynamoDB Local: the status code, the TwiML (parsed) and what was stored.
+//! And `events/env.json`, the variables they need under `sam local invoke`.
 
 mod common;
 
 use calltrack_core::ports::{ManageNumbers, ReadCalls};
 use calltrack_core::view::{CallSummary, CallView, Scope};
 use calltrack_dynamo::DynamoStore;
+use calltrack_service::route::Route;
 use calltrack_service::{App, Settings};
 use calltrack_twilio::fields::{CallSid, DialCallStatus, Field};
 use calltrack_twilio::{Keyring, fields::CallStatus};
@@ -60,13 +62,17 @@ fn no_content(answer: &Answer) {
 async fn every_sample_event() {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../events");
     let mut names: Vec<String> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    names.retain(|n| n != "env.json");
     names.sort();
-    assert!(names.len() >= 26, "{names:?}");
+    assert!(names.len() >= 29, "{names:?}");
+    let mut routes = Vec::new();
     for name in names {
         let event = std::fs::read_to_string(format!("{dir}/{name}")).unwrap();
         // Each event meets a fresh stack, holding only the demo tracking number.
         let app = app().await;
         let answer = run(&app, &event).await;
+        let path: serde_json::Value = serde_json::from_str(&event).unwrap();
+        routes.extend(Route::find(Route::ALL, path["rawPath"].as_str().unwrap()));
         let stem = name.trim_end_matches(".json");
         match stem {
             "answer-known-number" => {
@@ -125,6 +131,15 @@ async fn every_sample_event() {
                 );
                 assert_eq!(call(&app, PARENT).await.dial_status, Some(DialCallStatus::NoAnswer));
             }
+            // The same, as Twilio sends it when the URL is set to GET: the parameters in the query.
+            "whisper" | "whisper-get" => {
+                assert_eq!(twiml(&answer), ["Response", "Say Call from Google Ads"], "the text of the <Number url>");
+                assert_eq!(stored(&app, PARENT).await, None, "nothing to store");
+            }
+            "goodbye" => {
+                assert_eq!(twiml(&answer), ["Response", "Say Thank you. Goodbye.", "Hangup"]);
+                assert_eq!(stored(&app, PARENT).await, None, "nothing to store");
+            }
             "recording-completed" => {
                 no_content(&answer);
                 let recording = call(&app, PARENT).await.recording.expect("attached");
@@ -160,4 +175,24 @@ async fn every_sample_event() {
             _ => panic!("events/{name} has no expectation here: add one"),
         }
     }
+    for route in Route::ALL {
+        assert!(routes.contains(route), "no sample event for {}", route.path());
+    }
+}
+
+/// `sam local invoke --env-vars events/env.json` runs the events as documented:
+/// the test token given directly, the local base URL they are signed for. SAM
+/// passes a function only the variables its template declares, so each must be.
+#[test]
+fn env_json_runs_the_events() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+    let env: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(format!("{root}/events/env.json")).unwrap()).unwrap();
+    let vars = env["Parameters"].as_object().expect("one set of variables for every function");
+    assert_eq!(vars["TWILIO_AUTH_TOKEN"], TEST_TOKEN);
+    assert_eq!(vars["PUBLIC_BASE_URL"], LOCAL);
+    let template = std::fs::read_to_string(format!("{root}/template.yaml")).unwrap();
+    for name in vars.keys() {
+        assert!(template.contains(&format!("        {name}: ")), "template.yaml's Globals do not declare {name}");
+    }
+    assert!(template.contains("        TWILIO_AUTH_TOKEN: \"\"\n"), "a deployed stack gives no token directly");
 }

@@ -163,7 +163,7 @@ impl Keyring {
                         return Ok(());
                     }
                 }
-                Err(Error::BadSignature(if tried_any { "signature does not match" } else { "no auth token for this AccountSid" }))
+                Err(Error::BadSignature(if tried_any { mismatch(signature, request.url, 20) } else { "no auth token for this AccountSid" }))
             }
             Algorithm::HmacSha256 => {
                 let id = setting(request.settings.unwrap_or_default(), "key");
@@ -171,10 +171,35 @@ impl Keyring {
                 if matches(&|url| Signature::sha256(key.mac.clone(), url, &params)) {
                     Ok(())
                 } else {
-                    Err(Error::BadSignature("signature does not match"))
+                    Err(Error::BadSignature(mismatch(signature, request.url, 32)))
                 }
             }
         }
+    }
+}
+
+/// Why a signature that matched none of our keys did not: the header is not
+/// the base64 of a `digest_len`-byte HMAC (it could match no key), the URL is
+/// not an absolute http(s) URL (Twilio signs only those), or, both being
+/// well-formed, another key, URL or body was signed.
+fn mismatch(signature: &[u8], url: &str, digest_len: usize) -> &'static str {
+    let mut digest = [0u8; 32];
+    if !matches!(BASE64.decode_slice(signature, &mut digest), Ok(len) if len == digest_len) {
+        return if digest_len == 20 {
+            "malformed signature: not the base64 of a 20-byte HMAC-SHA1"
+        } else {
+            "malformed signature: not the base64 of a 32-byte HMAC-SHA256"
+        };
+    }
+    let host = ["https://", "http://"].iter().find_map(|scheme| {
+        let head = url.get(..scheme.len())?;
+        head.eq_ignore_ascii_case(scheme).then(|| &url[scheme.len()..])
+    });
+    match host {
+        Some(rest) if !rest.is_empty() && !rest.starts_with(['/', '?', '#']) && !rest.contains(char::is_whitespace) => {
+            "signature does not match"
+        }
+        _ => "malformed URL: not an absolute http(s) URL",
     }
 }
 
@@ -343,6 +368,22 @@ mod tests {
         assert!(Keyring::parse("weird=thing").is_err());
         // Auth tokens are 32 hex digits: no '=' in them, so every other entry is refused.
         assert!(Keyring::parse("AC0123456789abcdef0123456789abcdef=").is_err());
+    }
+
+    #[test]
+    fn mismatch_reasons() {
+        let good = sign("t", Algorithm::HmacSha1, "https://a.com/x", Payload::UrlOnly);
+        assert_eq!(mismatch(good.as_bytes(), "https://a.com/x", 20), "signature does not match");
+        assert_eq!(mismatch(good.as_bytes(), "HTTP://a.com", 20), "signature does not match");
+        for bad in ["WRONG_SIGNATURE", "abc", "XzxRK3G6TxYRHP0GYPadLK1SLjw= ", "YWJj"] {
+            assert!(mismatch(bad.as_bytes(), "https://a.com/x", 20).starts_with("malformed signature"), "{bad}");
+        }
+        let sha256 = sign("t", Algorithm::HmacSha256, "https://a.com/x", Payload::UrlOnly);
+        assert!(mismatch(sha256.as_bytes(), "https://a.com/x", 20).starts_with("malformed signature"));
+        assert_eq!(mismatch(sha256.as_bytes(), "https://a.com/x", 32), "signature does not match");
+        for url in ["/api/twilio/voice/answer", "a.com/x", "https://", "https:///x", "ftp://a.com/x", "https://a .com/x"] {
+            assert!(mismatch(good.as_bytes(), url, 20).starts_with("malformed URL"), "{url}");
+        }
     }
 
     #[test]
