@@ -378,6 +378,8 @@ mod tests {
         for bad in ["WRONG_SIGNATURE", "abc", "XzxRK3G6TxYRHP0GYPadLK1SLjw= ", "YWJj"] {
             assert!(mismatch(bad.as_bytes(), "https://a.com/x", 20).starts_with("malformed signature"), "{bad}");
         }
+        assert_eq!(mismatch(b"abc", "https://a.com/x", 20), "malformed signature: not the base64 of a 20-byte HMAC-SHA1");
+        assert_eq!(mismatch(b"abc", "https://a.com/x", 32), "malformed signature: not the base64 of a 32-byte HMAC-SHA256");
         let sha256 = sign("t", Algorithm::HmacSha256, "https://a.com/x", Payload::UrlOnly);
         assert!(mismatch(sha256.as_bytes(), "https://a.com/x", 20).starts_with("malformed signature"));
         assert_eq!(mismatch(sha256.as_bytes(), "https://a.com/x", 32), "signature does not match");
