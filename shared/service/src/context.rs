@@ -7,7 +7,9 @@ use crate::numbers::{Lookup, NumberCache};
 use crate::route::{CONNECTION_OVERRIDES, Route};
 use crate::settings::Settings;
 use calltrack_core::call::CallUpdate;
+use calltrack_core::deferred::DeferredCallback;
 use calltrack_core::ports::{LookUpNumbers, RecordCalls, Recorded, StorageError};
+use calltrack_twilio::Params;
 use calltrack_twilio::fields::PhoneNumber;
 
 pub struct Context<'a, S> {
@@ -27,6 +29,12 @@ impl<S> Context<'_, S> {
     /// the connection overrides that make Twilio retry it.
     pub fn url(&self, route: Route) -> String {
         self.url_with_query(route, "")
+    }
+
+    /// The callback `route` got, whole, for the queue when storage cannot take
+    /// it: `url` as Twilio signed it, its `params`, and the time it came in.
+    pub fn deferred(&self, route: Route, url: &str, params: &Params) -> DeferredCallback {
+        DeferredCallback { route: route.path().into(), url: url.into(), params: params.clone(), received_at: self.now, forwarded: None }
     }
 
     /// [`Self::url`] with a query (`text=…`; empty for none), which goes before the fragment.

@@ -211,15 +211,6 @@ fn sid(n: u64) -> calltrack_twilio::fields::CallSid {
     calltrack_twilio::fields::Field::parse("CallSid", &common::sid("CA", n)).unwrap()
 }
 
-/// The TwiML's elements as `(name, text)`, in document order.
-fn elements(xml: &str) -> Vec<(String, String)> {
-    let doc = roxmltree::Document::parse(xml).unwrap_or_else(|e| panic!("not XML ({e}): {xml}"));
-    doc.descendants()
-        .filter(|n| n.is_element())
-        .map(|n| (n.tag_name().name().to_owned(), n.text().unwrap_or_default().to_owned()))
-        .collect()
-}
-
 fn dial_attribute(xml: &str, name: &str) -> Option<String> {
     let doc = roxmltree::Document::parse(xml).unwrap();
     doc.descendants().find(|n| n.has_tag_name("Dial")).and_then(|n| n.attribute(name)).map(str::to_owned)
@@ -257,7 +248,11 @@ async fn callers_of_every_kind_are_forwarded_and_stored_as_sent() {
     for (n, (from, stored, caller_id)) in (1..).zip(cases) {
         let (status, body) = answer(&app, "", &incoming_from(n, from)).await;
         assert_eq!(status, 200, "{from}: {body}");
-        assert_eq!(elements(&body)[1..], [("Dial".into(), String::new()), ("Number".into(), common::BUSINESS.into())], "{from}: {body}");
+        assert_eq!(
+            common::elements(&body)[1..],
+            [("Dial".into(), String::new()), ("Number".into(), common::BUSINESS.into())],
+            "{from}: {body}"
+        );
         assert_eq!(dial_attribute(&body, "callerId").as_deref(), Some(caller_id), "{from}");
         assert_eq!(dial_attribute(&body, "record").as_deref(), Some("record-from-answer-dual"), "{from}");
 
@@ -297,7 +292,10 @@ async fn an_incoming_call_to_a_malformed_number_hears_the_message_and_is_stored_
     let app = app_with(common::store().await, Settings::default());
     let (status, body) = answer(&app, "", &incoming_from(1, "%2B12125550199").replace("To=%2B18005551212", "To=%2B1+%28800%29+555")).await;
     assert_eq!(status, 200);
-    assert_eq!(elements(&body)[1..], [("Say".into(), Settings::default().unknown_number_message), ("Hangup".into(), String::new())]);
+    assert_eq!(
+        common::elements(&body)[1..],
+        [("Say".into(), Settings::default().unknown_number_message), ("Hangup".into(), String::new())]
+    );
     let call = app.store().call(&calltrack_core::view::Scope::Operator, &sid(1)).await.unwrap().expect("stored");
     assert_eq!(call.summary.to_number.as_ref().map(|n| n.as_str()), Some("+1 (800) 555"));
     assert_eq!((call.summary.tracking_number, call.summary.forwarded), (None, false));
@@ -333,7 +331,7 @@ async fn the_disclosure_is_said_before_the_dial_only_on_recorded_calls() {
     let app = app_with(store, Settings { number_cache: Duration::ZERO, ..Settings::default() });
     let (status, body) = answer(&app, "", &incoming_from(1, "%2B12125550199")).await;
     assert_eq!(status, 200);
-    let names: Vec<_> = elements(&body).into_iter().map(|(name, text)| format!("{name} {text}").trim_end().to_owned()).collect();
+    let names: Vec<_> = common::elements(&body).into_iter().map(|(name, text)| format!("{name} {text}").trim_end().to_owned()).collect();
     assert_eq!(names, ["Response", "Say This call may be recorded.", "Dial", &format!("Number {}", common::BUSINESS)]);
     assert_eq!(dial_attribute(&body, "record").as_deref(), Some("record-from-answer-dual"));
 
@@ -342,7 +340,7 @@ async fn the_disclosure_is_said_before_the_dial_only_on_recorded_calls() {
     app.store().put_tracking_number(&unrecorded).await.unwrap();
     let (status, body) = answer(&app, "", &incoming_from(2, "%2B12125550199")).await;
     assert_eq!(status, 200);
-    let names: Vec<_> = elements(&body).into_iter().map(|(name, _)| name).collect();
+    let names: Vec<_> = common::elements(&body).into_iter().map(|(name, _)| name).collect();
     assert_eq!(names, ["Response", "Dial", "Number"], "{body}");
     assert_eq!(dial_attribute(&body, "record").as_deref(), Some("do-not-record"));
     assert_eq!(dial_attribute(&body, "recordingStatusCallback"), None);
@@ -360,7 +358,7 @@ async fn dial_result(app: &App<DynamoStore>, body: &str) -> (u16, Vec<String>) {
     let event = event("POST", "/api/twilio/voice/dial-result", "application/x-www-form-urlencoded", body, true);
     let (status, xml, _) = send(app, Route::ANSWER_FUNCTION, &event).await;
     assert_eq!(status, 200, "{body}: {xml}");
-    (status, elements(&xml).into_iter().map(|(name, _)| name).collect())
+    (status, common::elements(&xml).into_iter().map(|(name, _)| name).collect())
 }
 
 #[tokio::test]

@@ -559,15 +559,6 @@ async fn caller_facing_routes_answer_twiml_whatever_the_fields() {
     assert_eq!(counts(&app).await, [1, 2, 1], "one call, its answer and its dial outcome");
 }
 
-/// The TwiML's elements as `name text`, in document order; panics unless it is XML.
-fn elements(xml: &str) -> Vec<(String, String)> {
-    let doc = roxmltree::Document::parse(xml).unwrap_or_else(|e| panic!("not XML ({e}): {xml}"));
-    doc.descendants()
-        .filter(|n| n.is_element())
-        .map(|n| (n.tag_name().name().to_owned(), n.text().unwrap_or_default().to_owned()))
-        .collect()
-}
-
 const INJECTED: &str = "</Say></Number></Dial><Dial><Number>+19005550000</Number></Dial><Say>";
 
 #[tokio::test]
@@ -576,7 +567,7 @@ async fn xml_in_the_callers_name_is_stored_as_text_and_never_reaches_twiml() {
     let pairs = with(valid(Route::Answer), "CallerName", Some(INJECTED));
     let answer = common::invoke(&app, &Request::signed(Route::Answer, &pairs).event()).await;
     assert_eq!(answer.status, 200, "{}", answer.body);
-    let names: Vec<_> = elements(&answer.body).into_iter().map(|(name, text)| format!("{name} {text}")).collect();
+    let names: Vec<_> = common::elements(&answer.body).into_iter().map(|(name, text)| format!("{name} {text}")).collect();
     assert_eq!(names, ["Response ", "Dial ", &format!("Number {BUSINESS}")], "one Dial, to the business only");
     let stored = app.store().call(&Scope::Operator, &CallSid::parse("CallSid", CALL).unwrap()).await.unwrap().unwrap();
     assert_eq!(stored.summary.caller_name.as_deref(), Some(INJECTED), "kept as sent, as text");
@@ -594,7 +585,7 @@ async fn xml_in_the_stored_whisper_and_forward_to_comes_out_as_inert_text() {
 
     let answer = common::invoke(&app, &Request::valid(Route::Answer).event()).await;
     assert_eq!(answer.status, 200, "{}", answer.body);
-    let found = elements(&answer.body);
+    let found = common::elements(&answer.body);
     let names: Vec<&str> = found.iter().map(|(name, _)| name.as_str()).collect();
     assert_eq!(names, ["Response", "Dial", "Number"], "no element was injected");
     assert_eq!(found[2].1, format!("{BUSINESS}{INJECTED}"), "the forward-to is one inert text");
@@ -611,5 +602,5 @@ async fn xml_in_the_stored_whisper_and_forward_to_comes_out_as_inert_text() {
     };
     let answer = common::invoke(&app, &whisper.event()).await;
     assert_eq!(answer.status, 200, "{}", answer.body);
-    assert_eq!(elements(&answer.body), [("Response".to_owned(), String::new()), ("Say".to_owned(), INJECTED.to_owned())]);
+    assert_eq!(common::elements(&answer.body), [("Response".to_owned(), String::new()), ("Say".to_owned(), INJECTED.to_owned())]);
 }

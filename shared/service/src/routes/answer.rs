@@ -85,13 +85,7 @@ pub async fn handle<S: RecordCalls + LookUpNumbers>(cx: &Context<'_, S>, hook: W
     let update = call_update(&incoming, call, &crm, lookup.number(), forward_to.is_some(), cx.now);
     let recorded = cx.record_for_caller(&update).await;
     let created = matches!(recorded, Ok(Recorded::Applied(_)));
-    let callback = || DeferredCallback {
-        route: Route::Answer.path().into(),
-        url: hook.url.clone(),
-        params: call.params.clone(),
-        received_at: cx.now,
-        forwarded: Some(forward_to.is_some()),
-    };
+    let callback = || DeferredCallback { forwarded: Some(forward_to.is_some()), ..cx.deferred(Route::Answer, &hook.url, &call.params) };
     let (outcome, mut counts) = recorded_or_deferred_for_caller(cx, recorded, callback).await;
     if created {
         counts = Counts { calls_received: 1, ..counts };

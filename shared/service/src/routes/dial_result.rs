@@ -17,7 +17,6 @@ use crate::metrics::Counts;
 use crate::reply::{Handled, Outcome, twiml};
 use crate::route::Route;
 use calltrack_core::call::CallUpdate;
-use calltrack_core::deferred::DeferredCallback;
 use calltrack_core::ports::{LookUpNumbers, RecordCalls, Recorded};
 use calltrack_twilio::fields::CallSid;
 use calltrack_twilio::twiml::{Record, Response};
@@ -37,13 +36,7 @@ pub async fn handle<S: RecordCalls + LookUpNumbers>(cx: &Context<'_, S>, hook: W
             }
             let recorded = cx.record_for_caller(&CallUpdate::dial(dial, cx.now)).await;
             foreign = matches!(recorded, Ok(Recorded::ForeignAccount(_)));
-            let callback = || DeferredCallback {
-                route: Route::DialResult.path().into(),
-                url: hook.url.clone(),
-                params: dial.params.clone(),
-                received_at: cx.now,
-                forwarded: None,
-            };
+            let callback = || cx.deferred(Route::DialResult, &hook.url, &dial.params);
             let (outcome, counts) = recorded_or_deferred_for_caller(cx, recorded, callback).await;
             (Some(dial.call_sid), outcome, counts)
         }

@@ -7,7 +7,6 @@ use crate::context::Context;
 use crate::reply::Handled;
 use crate::route::Route;
 use calltrack_core::call::CallUpdate;
-use calltrack_core::deferred::DeferredCallback;
 use calltrack_core::ports::{RecordCalls, Recorded, StorageError};
 use calltrack_twilio::voice::RecordingWebhook;
 use calltrack_twilio::{Error, Webhook};
@@ -16,13 +15,7 @@ pub async fn handle<S: RecordCalls>(cx: &Context<'_, S>, hook: Webhook) -> Resul
     let recording = RecordingWebhook::parse(hook.params)?;
     let recorded = within_deadline(cx, store(cx, &recording)).await;
     let call_sid = recording.call_sid;
-    let callback = || DeferredCallback {
-        route: Route::Recording.path().into(),
-        url: hook.url,
-        params: recording.params,
-        received_at: cx.now,
-        forwarded: None,
-    };
+    let callback = || cx.deferred(Route::Recording, &hook.url, &recording.params);
     Ok(stored_or_deferred(cx, recorded, call_sid, callback).await)
 }
 

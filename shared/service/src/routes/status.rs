@@ -8,7 +8,6 @@ use crate::reply::Handled;
 use crate::route::Route;
 use calltrack_core::call::CallUpdate;
 use calltrack_core::crm::CrmLinks;
-use calltrack_core::deferred::DeferredCallback;
 use calltrack_core::ports::{LookUpNumbers, ReadCalls, RecordCalls, Recorded, StorageError};
 use calltrack_twilio::voice::CallWebhook;
 use calltrack_twilio::{Error, Webhook};
@@ -19,13 +18,7 @@ pub async fn handle<S: RecordCalls + LookUpNumbers + ReadCalls>(cx: &Context<'_,
     let call = CallWebhook::parse(hook.params)?;
     let recorded = within_deadline(cx, store(cx, &call, &crm)).await;
     let call_sid = call.call_sid;
-    let callback = || DeferredCallback {
-        route: Route::Status.path().into(),
-        url: hook.url,
-        params: call.params,
-        received_at: cx.now,
-        forwarded: None,
-    };
+    let callback = || cx.deferred(Route::Status, &hook.url, &call.params);
     Ok(stored_or_deferred(cx, recorded, call_sid, callback).await)
 }
 

@@ -39,3 +39,12 @@ pub async fn invoke(app: &App<DynamoStore>, event: &str) -> Answer {
     let content_type = response.headers.get("content-type").map(|v| v.to_str().unwrap().to_owned());
     Answer { status: response.status_code as u16, content_type, body }
 }
+
+/// The TwiML's elements as `(name, text)`, in document order; panics unless it is XML.
+pub fn elements(xml: &str) -> Vec<(String, String)> {
+    let doc = roxmltree::Document::parse(xml).unwrap_or_else(|e| panic!("not XML ({e}): {xml}"));
+    doc.descendants()
+        .filter(|n| n.is_element())
+        .map(|n| (n.tag_name().name().to_owned(), n.text().unwrap_or_default().to_owned()))
+        .collect()
+}
