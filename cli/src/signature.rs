@@ -43,6 +43,8 @@ pub struct SignArgs {
 
 #[derive(clap::Args)]
 pub struct VerifyArgs {
+    /// The auth token, or a list as `serve` takes it (`new,old`, `AC…=token`,
+    /// `key:id=secret`): valid when any of them signed it
     #[arg(long, env = "TWILIO_AUTH_TOKEN", hide_env_values = true)]
     auth_token: String,
     /// The full URL Twilio requested, query included
@@ -60,16 +62,24 @@ pub struct VerifyArgs {
     body: Body,
 }
 
+/// Whether `--auth-token` is a list as `serve` takes it rather than one token.
+fn is_list(text: &str) -> bool {
+    text.contains([',', '\n']) || (text.contains('=') && (text.starts_with("AC") || text.starts_with("key:")))
+}
+
+fn keyring(text: &str) -> Result<Keyring, Failure> {
+    Keyring::parse(text).map_err(|e| Failure::from(format!("--auth-token: {e}")))
+}
+
 /// The secret to sign with, from a token or a list of them as `serve` reads
 /// `TWILIO_AUTH_TOKEN` (`Keyring::parse`): the first plain token (the primary),
 /// else the first account's token; for HMAC-SHA256 the first shared key's
 /// secret, else that token. A single value is used as it is.
 pub fn signing_secret(text: &str, algorithm: Algorithm) -> Result<String, Failure> {
-    let listed = text.contains([',', '\n']) || (text.contains('=') && (text.starts_with("AC") || text.starts_with("key:")));
-    if !listed {
+    if !is_list(text) {
         return Ok(text.to_owned());
     }
-    Keyring::parse(text).map_err(|e| Failure::from(format!("--auth-token: {e}")))?;
+    keyring(text)?;
     let entries: Vec<&str> = text.split([',', '\n']).map(str::trim).filter(|e| !e.is_empty()).collect();
     let plain = entries.iter().find(|e| !e.contains('='));
     let account = entries.iter().find_map(|e| e.split_once('=').filter(|(id, _)| id.starts_with("AC")).map(|(_, token)| token));
@@ -104,10 +114,16 @@ pub fn run(command: Command) -> Result<(), Failure> {
                 (None, Some(json)) => (Some("application/json"), json.as_str()),
                 (None, None) => (None, ""),
             };
-            let mut keys = Keyring::default().with_token(&args.auth_token);
-            if let Some(id) = args.settings.as_deref().and_then(|s| signature::setting(s, "key")) {
-                keys = keys.with_shared_key(id, &args.auth_token);
-            }
+            // A list checks as `serve` would: against every token and key in it.
+            let keys = if is_list(&args.auth_token) {
+                keyring(&args.auth_token)?
+            } else {
+                let keys = Keyring::default().with_token(&args.auth_token);
+                match args.settings.as_deref().and_then(|s| signature::setting(s, "key")) {
+                    Some(id) => keys.with_shared_key(id, &args.auth_token),
+                    None => keys,
+                }
+            };
             let raw = RawRequest {
                 method: &args.method,
                 url: &args.url,

@@ -145,6 +145,25 @@ fn sign_takes_the_first_token_of_a_rotation_list() {
     assert!(text(&calltrack(&["simulate", "--help"]).stdout).contains("$PUBLIC_BASE_URL"));
 }
 
+#[test]
+fn verify_takes_a_rotation_list_as_serve_does() {
+    let url = "https://calls.example.com/api/twilio/voice/status";
+    let signature_by = |token: &str| {
+        text(&calltrack(&["signature", "sign", "--auth-token", token, "--url", url, "--form-body", "CallSid=CA1"]).stdout).trim().to_owned()
+    };
+    let verify = |tokens: &str, signature: &str| {
+        let args = ["signature", "verify", "--auth-token", tokens, "--url", url, "--signature", signature, "--form-body", "CallSid=CA1"];
+        text(&calltrack(&args).stdout)
+    };
+    let (new, old) = (signature_by("new"), signature_by("old"));
+    assert_eq!(verify("new,old", &new), "valid\n");
+    assert_eq!(verify("new,old", &old), "valid\n", "the old token still signs during a rotation");
+    assert_eq!(verify("new,other", &old), "invalid: signature does not match\n");
+    assert_eq!(verify("AC0123456789abcdef0123456789abcdef=old", &old), "invalid: no auth token for this AccountSid\n");
+    let stderr = one_line_error(&calltrack(&["signature", "verify", "--auth-token", "new,weird=thing", "--url", url, "--signature", &new]));
+    assert!(stderr.starts_with("error: --auth-token: "), "{stderr}");
+}
+
 fn simulate(url: &str, token: &str, env: &[(&str, &str)]) -> Output {
     let args = ["simulate", "--base-url", url, "--auth-token", token, "--to", NUMBER, "--scenario", "busy", "--quiet"];
     calltrack_env(&args, env, &[])
