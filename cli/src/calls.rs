@@ -1,10 +1,12 @@
 //! `calltrack calls list|show|erase`: the stored calls as their readers see
 //! them (`CallSummary`, `CallView`), as a table or as their stable camelCase
-//! JSON; and one caller's calls erased, events and all.
+//! JSON; one call deleted within its tenant; and one caller's calls erased,
+//! events and all.
 
 use crate::{Failure, storage};
 use calltrack_core::ports::{EraseCallers, ReadCalls};
 use calltrack_core::view::{CallQuery, CallSummary, Scope, TenantId};
+use calltrack_dynamo::DynamoStore;
 use calltrack_twilio::fields::{CallSid, Field, PhoneNumber};
 
 #[derive(clap::Subcommand)]
@@ -17,6 +19,18 @@ pub enum Command {
         /// JSON instead of text
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        storage: storage::Storage,
+    },
+    /// Deletes one call of a tenant, with all its events
+    #[command(long_about = "Deletes one call of --tenant, with all its events (raw callbacks), e.g. a test call. \
+A call of another tenant, or of none, is refused as if it did not exist. A callback that comes in afterwards \
+stores the call again, so delete a call once it has ended.")]
+    Delete {
+        call_sid: String,
+        /// The tenant the call belongs to
+        #[arg(long)]
+        tenant: String,
         #[command(flatten)]
         storage: storage::Storage,
     },
@@ -68,6 +82,15 @@ pub async fn run(command: Command) -> Result<(), Failure> {
     match command {
         Command::List(args) => list(args).await,
         Command::Erase(args) => erase(args).await,
+        Command::Delete { call_sid, tenant, storage } => {
+            let sid = CallSid::parse("CALLSID", &call_sid)?;
+            let tenant = TenantId::parse("--tenant", &tenant)?;
+            match delete(&storage.store().await?, &storage, &tenant, &sid).await? {
+                Some(events) => println!("deleted {sid} and its {events} events"),
+                None => return Err(Failure::from(format!("no call {sid} in tenant {tenant}"))),
+            }
+            Ok(())
+        }
         Command::Show { call_sid, json, storage } => {
             let sid = CallSid::parse("CALLSID", &call_sid)?;
             let view = storage.store().await?.call(&Scope::Operator, &sid).await.map_err(|e| storage.failure(e))?;
@@ -77,12 +100,12 @@ pub async fn run(command: Command) -> Result<(), Failure> {
                 return Ok(());
             }
             print_table(std::slice::from_ref(&view.summary));
-            println!("\n{:<20} {:<10} {:<12} {:>4}  KEY", "HAPPENED (UTC)", "KIND", "STATUS", "SEQ");
+            println!("\n{:<20} {:<10} {:<12} {:>4}  KEY", "RECEIVED (UTC)", "KIND", "STATUS", "SEQ");
             for e in &view.events {
                 let seq = e.sequence_number.map_or("-".to_owned(), |n| n.to_string());
                 let kind = e.kind.as_str();
                 let status = e.status.as_deref().unwrap_or("-");
-                println!("{:<20} {kind:<10} {status:<12} {seq:>4}  {}", time_of(e.happened_at()), e.event_key);
+                println!("{:<20} {kind:<10} {status:<12} {seq:>4}  {}", time_of(e.received_at), e.event_key);
             }
             Ok(())
         }
@@ -112,6 +135,21 @@ async fn list(args: ListArgs) -> Result<(), Failure> {
         print_table(&calls);
     }
     Ok(())
+}
+
+/// Deletes `call_sid` with its events when it is `tenant`'s, and says how
+/// many events went; `None` when `tenant` has no such call.
+pub async fn delete(
+    store: &DynamoStore,
+    storage: &storage::Storage,
+    tenant: &TenantId,
+    call_sid: &CallSid,
+) -> Result<Option<usize>, Failure> {
+    let scope = Scope::Tenant(tenant.clone());
+    if store.call(&scope, call_sid).await.map_err(|e| storage.failure(e))?.is_none() {
+        return Ok(None);
+    }
+    Ok(Some(store.erase_call(call_sid.as_str()).await.map_err(|e| storage.failure(e))?))
 }
 
 async fn erase(args: EraseArgs) -> Result<(), Failure> {

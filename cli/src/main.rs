@@ -7,6 +7,7 @@ mod scenario;
 mod serve;
 mod signature;
 mod simulate;
+mod smoke;
 mod storage;
 mod verify;
 
@@ -30,11 +31,13 @@ enum Command {
     /// Adds, lists and removes tracking numbers
     #[command(subcommand)]
     Numbers(numbers::Command),
-    /// Lists calls, shows one with its events, erases one caller's calls
+    /// Lists calls, shows one with its events, deletes one, erases one caller's calls
     #[command(subcommand)]
     Calls(calls::Command),
     /// Plays the webhooks Twilio sends for realistic calls, signed, against a running stack
     Simulate(simulate::Args),
+    /// Smoke-tests a stack: one short signed call to a tracking number, read back, checked, then deleted
+    Smoke(smoke::Args),
     /// Signs a request as Twilio would, or checks a signature
     #[command(subcommand)]
     Signature(signature::Command),
@@ -99,6 +102,7 @@ async fn run(cli: Cli) -> ExitCode {
         Command::Numbers(command) => numbers::run(command).await,
         Command::Calls(command) => calls::run(command).await,
         Command::Simulate(args) => simulate::run(args).await,
+        Command::Smoke(args) => smoke::run(args).await,
         Command::Signature(command) => signature::run(command),
     };
     match result {

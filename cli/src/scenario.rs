@@ -63,6 +63,9 @@ impl Scenario {
     }
 }
 
+/// The Twilio account simulated calls are in, unless told another.
+pub const ACCOUNT: &str = "AC00000000000000000000000000000000";
+
 /// The caller's name, as Twilio's caller ID lookup gives it.
 pub const CALLER_NAME: &str = "Simulated Caller";
 
@@ -97,9 +100,9 @@ pub struct Call {
 }
 
 impl Call {
-    /// A call of `scenario` from `from` to the tracking number `to`.
-    pub fn new(scenario: Scenario, sids: Sids, from: &str, to: &str) -> Call {
-        let webhooks = script(scenario, &sids, from, to);
+    /// A call of `scenario` in Twilio account `account`, from `from` to the tracking number `to`.
+    pub fn new(scenario: Scenario, sids: Sids, account: &str, from: &str, to: &str) -> Call {
+        let webhooks = script(scenario, &sids, account, from, to);
         let recorded = webhooks.iter().any(|w| w.route == Route::Recording);
         let expected = Expected {
             scenario,
@@ -137,8 +140,7 @@ impl Expected {
 }
 
 /// The webhooks Twilio sends for one call of `scenario`, in its order.
-fn script(scenario: Scenario, sids: &Sids, from: &str, to: &str) -> Vec<Webhook> {
-    const ACCOUNT: &str = "AC00000000000000000000000000000000";
+fn script(scenario: Scenario, sids: &Sids, account: &str, from: &str, to: &str) -> Vec<Webhook> {
     let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
     let at = |seconds: u32| {
         time::OffsetDateTime::from_unix_timestamp(now + i64::from(seconds))
@@ -148,7 +150,7 @@ fn script(scenario: Scenario, sids: &Sids, from: &str, to: &str) -> Vec<Webhook>
     };
     let leg = |sid: &str, status: &str| {
         vec![
-            ("AccountSid", ACCOUNT.to_owned()),
+            ("AccountSid", account.to_owned()),
             ("ApiVersion", "2010-04-01".to_owned()),
             ("CallSid", sid.to_owned()),
             ("CallStatus", status.to_owned()),
@@ -198,10 +200,10 @@ fn script(scenario: Scenario, sids: &Sids, from: &str, to: &str) -> Vec<Webhook>
         webhook(
             Route::Recording,
             vec![
-                ("AccountSid", ACCOUNT.into()),
+                ("AccountSid", account.into()),
                 ("CallSid", sids.call.clone()),
                 ("RecordingSid", sids.recording.clone()),
-                ("RecordingUrl", format!("https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT}/Recordings/{}", sids.recording)),
+                ("RecordingUrl", format!("https://api.twilio.com/2010-04-01/Accounts/{account}/Recordings/{}", sids.recording)),
                 ("RecordingStatus", "completed".into()),
                 ("RecordingDuration", seconds.to_string()),
                 ("RecordingChannels", if source == "DialVerb" { "2" } else { "1" }.into()),

@@ -3,22 +3,24 @@
 //! in Twilio's order or shuffled, with duplicates, many calls at once, and
 //! redelivers what failed as Twilio does. With `--verify` it then reads every
 //! call back from storage and checks it against what its scenario expects. The
-//! post-deploy smoke test and the load generator. What each call sends and
+//! load generator, and what `smoke` plays. What each call sends and
 //! should store is `scenario`'s; this file only delivers it.
 
-use crate::scenario::{Call, Scenario, Sids, Webhook};
+use crate::scenario::{ACCOUNT, Call, Scenario, Sids, Webhook};
 use crate::signature::signing_secret;
 use crate::{Failure, storage, verify};
 use calltrack_twilio::Params;
-use calltrack_twilio::fields::PhoneNumber;
+use calltrack_twilio::fields::{AccountSid, Field, PhoneNumber};
 use calltrack_twilio::signature::{self, Algorithm, Payload, SIGNATURE_HEADER};
 use std::collections::BTreeMap;
 use std::hash::{BuildHasher, RandomState};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+/// Where the webhooks go, how they are signed, and the call's numbers: what
+/// `simulate` and `smoke` share.
 #[derive(clap::Args)]
-pub struct Args {
+pub struct Target {
     /// Where the webhooks are, e.g. http://127.0.0.1:3000 or the stack's API URL
     #[arg(long)]
     base_url: String,
@@ -33,10 +35,30 @@ pub struct Args {
     auth_token: String,
     /// The tracking number called, E.164
     #[arg(long)]
-    to: String,
+    pub to: String,
     /// The caller, E.164
     #[arg(long, default_value = "+15005550006")]
-    from: String,
+    pub from: String,
+    /// The Twilio account (AC + 32 hex digits) the calls are in: a tracking
+    /// number bound to an account (`numbers add --account`) takes only its own
+    /// [default: AC00000000000000000000000000000000; for `smoke`, the number's]
+    #[arg(long)]
+    pub account: Option<String>,
+    #[command(flatten)]
+    pub storage: storage::Storage,
+}
+
+impl Target {
+    /// The account the calls are in.
+    pub fn account(&self) -> &str {
+        self.account.as_deref().unwrap_or(ACCOUNT)
+    }
+}
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    target: Target,
     #[arg(long, value_enum, default_value_t = Scenario::Answered)]
     scenario: Scenario,
     /// Deliver each call's webhooks in a random order
@@ -64,35 +86,63 @@ pub struct Args {
     /// queue once storage is back
     #[arg(long, default_value_t = 0)]
     settle_seconds: u64,
-    #[command(flatten)]
-    storage: storage::Storage,
     /// Print only the summary
     #[arg(long)]
     quiet: bool,
 }
 
+impl Args {
+    /// One call of `scenario` to `target`, in Twilio's order, redelivered as
+    /// Twilio would, then verified: the smoke test's plan.
+    pub fn one_call(target: Target, scenario: Scenario, retries: u32, settle_seconds: u64) -> Args {
+        Args {
+            target,
+            scenario,
+            shuffle: false,
+            duplicates: 1,
+            calls: 1,
+            concurrency: 1,
+            retries,
+            verify: true,
+            settle_seconds,
+            quiet: false,
+        }
+    }
+}
+
 pub async fn run(args: Args) -> Result<(), Failure> {
-    PhoneNumber::e164("--to", &args.to)?;
-    PhoneNumber::e164("--from", &args.from)?;
-    let base = args.base_url.trim_end_matches('/').to_owned();
-    let mut args = args;
-    args.auth_token = signing_secret(&args.auth_token, Algorithm::HmacSha1)?;
-    args.signed_base_url = args.signed_base_url.filter(|url| !url.trim().is_empty());
-    let client = reqwest::Client::builder().timeout(Duration::from_secs(20)).build().map_err(|e| Failure::from(e.to_string()))?;
     let random = RandomState::new();
     let seed = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    let calls: Vec<Call> = (0..args.calls)
+        .map(|n| {
+            Call::new(args.scenario.of_call(n), Sids::new(&random, seed, n), args.target.account(), &args.target.from, &args.target.to)
+        })
+        .collect();
+    play(args, calls, &random, seed).await
+}
+
+/// Delivers `calls`' webhooks as `args` says, prints what they got and a
+/// summary, and with `--verify` checks storage.
+pub async fn play(args: Args, calls: Vec<Call>, random: &RandomState, seed: u128) -> Result<(), Failure> {
+    PhoneNumber::e164("--to", &args.target.to)?;
+    PhoneNumber::e164("--from", &args.target.from)?;
+    AccountSid::parse("--account", args.target.account())?;
+    let base = args.target.base_url.trim_end_matches('/').to_owned();
+    let mut args = args;
+    args.target.auth_token = signing_secret(&args.target.auth_token, Algorithm::HmacSha1)?;
+    args.target.signed_base_url = args.target.signed_base_url.filter(|url| !url.trim().is_empty());
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(20)).build().map_err(|e| Failure::from(e.to_string()))?;
     let limit = Arc::new(tokio::sync::Semaphore::new(args.concurrency as usize));
     let args = Arc::new(args);
     let started = Instant::now();
 
     let mut tasks = Vec::new();
     let mut expected = Vec::new();
-    for n in 0..args.calls {
-        let call = Call::new(args.scenario.of_call(n), Sids::new(&random, seed, n), &args.from, &args.to);
+    for (n, call) in calls.into_iter().enumerate() {
         expected.push(call.expected);
         let mut webhooks: Vec<Webhook> = call.webhooks.into_iter().flat_map(|w| std::iter::repeat_n(w, args.duplicates as usize)).collect();
         if args.shuffle {
-            shuffle(&mut webhooks, &random, (seed, n));
+            shuffle(&mut webhooks, random, (seed, n));
         }
         let (client, base, args, limit) = (client.clone(), base.clone(), args.clone(), limit.clone());
         tasks.push(tokio::spawn(async move {
@@ -117,7 +167,8 @@ pub async fn run(args: Args) -> Result<(), Failure> {
     }
     if args.verify {
         let settle = Duration::from_secs(args.settle_seconds);
-        verify::run(&args.storage, &args.to, &args.from, &expected, args.concurrency, settle).await?;
+        let target = &args.target;
+        verify::run(&target.storage, &target.to, &target.from, &expected, args.concurrency, settle).await?;
     }
     Ok(())
 }
@@ -136,12 +187,12 @@ struct Delivered {
 
 async fn deliver(client: &reqwest::Client, base: &str, args: &Args, webhook: &Webhook) -> Delivered {
     let url = format!("{base}{}", webhook.route.path());
-    let signed_url = match &args.signed_base_url {
+    let signed_url = match &args.target.signed_base_url {
         Some(signed) => format!("{}{}", signed.trim_end_matches('/'), webhook.route.path()),
         None => url.clone(),
     };
     let params: Params = webhook.params.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let signature = signature::sign(&args.auth_token, Algorithm::HmacSha1, &signed_url, Payload::Form(&params));
+    let signature = signature::sign(&args.target.auth_token, Algorithm::HmacSha1, &signed_url, Payload::Form(&params));
     let body: Vec<String> = webhook.params.iter().map(|(k, v)| format!("{k}={}", form_encode(v))).collect();
     let body = body.join("&");
     let mut attempts = 0;
@@ -221,7 +272,7 @@ fn no_answer(err: &reqwest::Error) -> String {
 
 /// What a non-2xx answer means, and what to check.
 fn refused(status: u16, path: &str, answer: &str, args: &Args) -> String {
-    let signed = args.signed_base_url.as_deref().unwrap_or(&args.base_url);
+    let signed = args.target.signed_base_url.as_deref().unwrap_or(&args.target.base_url);
     match status {
         403 => format!(
             "403 from {path}: the signature was refused; is --auth-token the server's token, and is {signed}, the URL signed for, its PUBLIC_BASE_URL (see --signed-base-url)?"

@@ -228,3 +228,144 @@ fn simulate_signs_for_public_base_url_from_the_environment() {
     );
     assert!(output.status.success(), "{}{}", text(&output.stdout), text(&output.stderr));
 }
+
+/// `calltrack smoke` with these storage options and extra arguments.
+fn smoke(url: &str, storage: &[String], extra: &[&str]) -> Output {
+    let mut args = vec!["smoke", "--base-url", url, "--auth-token", TOKEN, "--to", NUMBER];
+    args.extend(storage.iter().map(String::as_str));
+    args.extend(extra);
+    calltrack_env(&args, &[], &[])
+}
+
+fn json(storage: &[String], args: &[&str]) -> serde_json::Value {
+    serde_json::from_str(&common::run_ok(args, storage)).unwrap()
+}
+
+#[test]
+fn smoke_refuses_a_number_that_is_not_a_tracking_number_before_sending_anything() {
+    let storage = storage_args();
+    common::run_ok(&["tables", "create"], &storage);
+    // Nothing listens on port 9: the refusal comes before any webhook would be sent.
+    let stderr = one_line_error(&smoke("http://127.0.0.1:9", &storage, &[]));
+    assert!(stderr.contains(&format!("{NUMBER} is not a tracking number in table cli-")), "{stderr}");
+    assert!(stderr.contains("add it with `calltrack numbers add`"), "{stderr}");
+}
+
+#[test]
+fn smoke_plays_a_call_checks_it_and_leaves_nothing_behind() {
+    let storage = storage_args();
+    add_number(&storage);
+    let (_server, url) = serve_with(&storage, &["--queue-name", &queue_name()]);
+    let output = smoke(&url, &storage, &[]);
+    let stdout = text(&output.stdout);
+    assert!(output.status.success(), "{stdout}{}", text(&output.stderr));
+    assert!(stdout.starts_with(&format!("{NUMBER}: tenant acme, user jane, forwarded to +14155550123")), "{stdout}");
+    assert!(stdout.contains("verified 1 calls: 1 as sent, 0 lost, 0 wrong"), "{stdout}");
+    assert!(stdout.contains(" and its 7 events\nsmoke test passed\n"), "{stdout}");
+    assert_eq!(json(&storage, &["calls", "list", "--tenant", "acme", "--json"]), serde_json::json!([]), "nothing left");
+
+    // A number bound to its Twilio account takes only that account's calls: the smoke call is in it.
+    let account = "AC0123456789abcdef0123456789abcdef";
+    common::run_ok(
+        &["numbers", "add", NUMBER, "--tenant", "acme", "--user", "jane", "--forward-to", "+14155550123", "--account", account],
+        &storage,
+    );
+    let output = smoke(&url, &storage, &["--keep"]);
+    assert!(output.status.success(), "{}{}", text(&output.stdout), text(&output.stderr));
+    let calls = json(&storage, &["calls", "list", "--tenant", "acme", "--json"]);
+    assert_eq!((calls[0]["accountSid"].as_str(), calls[0]["attributed"].as_bool()), (Some(account), Some(true)));
+    common::run_ok(&["calls", "delete", calls[0]["callSid"].as_str().unwrap(), "--tenant", "acme"], &storage);
+
+    // A failed smoke test cleans up too, and says why it failed.
+    let stderr = one_line_error(&calltrack_env(
+        &[
+            &["smoke", "--base-url", &url, "--auth-token", "not-the-token", "--to", NUMBER][..],
+            &storage.iter().map(String::as_str).collect::<Vec<_>>(),
+        ]
+        .concat(),
+        &[],
+        &[],
+    ));
+    assert!(stderr.contains("403 from"), "{stderr}");
+    assert_eq!(json(&storage, &["calls", "list", "--tenant", "acme", "--json"]), serde_json::json!([]));
+}
+
+#[test]
+fn calls_show_lists_events_in_the_order_they_came_and_only_the_read_model() {
+    let storage = storage_args();
+    add_number(&storage);
+    let (_server, url) = serve_with(&storage, &["--queue-name", &queue_name()]);
+    let output = smoke(&url, &storage, &["--keep"]);
+    assert!(output.status.success(), "{}{}", text(&output.stdout), text(&output.stderr));
+    let calls = json(&storage, &["calls", "list", "--tenant", "acme", "--json"]);
+    let sid = calls[0]["callSid"].as_str().unwrap().to_owned();
+    assert!(text(&output.stdout).contains(&format!("kept {sid}: ")));
+
+    let shown = json(&storage, &["calls", "show", &sid, "--json"]);
+    let events: Vec<(String, String)> = shown["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["kind"].as_str().unwrap().to_owned(), e["status"].as_str().unwrap().to_owned()))
+        .collect();
+    let expected = [
+        ("answer", "ringing"),
+        ("status", "initiated"),
+        ("status", "ringing"),
+        ("status", "no-answer"),
+        ("dial", "no-answer"),
+        ("recording", "completed"),
+        ("status", "completed"),
+    ];
+    assert_eq!(events, expected.map(|(k, s)| (k.to_owned(), s.to_owned())), "Twilio's order, as sent");
+    // The read model's fields and nothing of storage's (no version, index keys or progress bits).
+    let mut fields: Vec<&str> = shown.as_object().unwrap().keys().map(String::as_str).collect();
+    fields.sort();
+    assert_eq!(
+        fields,
+        [
+            "accountSid",
+            "answered",
+            "attributed",
+            "callSid",
+            "callerCity",
+            "callerName",
+            "callerState",
+            "createdAt",
+            "crm",
+            "dialCallSid",
+            "dialStatus",
+            "direction",
+            "durationSeconds",
+            "endedAt",
+            "events",
+            "forwarded",
+            "fromNumber",
+            "leadSource",
+            "minTalkSeconds",
+            "qualificationReason",
+            "qualified",
+            "recording",
+            "startedAt",
+            "status",
+            "talkSeconds",
+            "tenantId",
+            "toNumber",
+            "trackingNumber",
+            "updatedAt",
+            "userId",
+            "voicemail",
+        ]
+    );
+
+    // Deleting is scoped to the call's tenant: another's is told there is no such call.
+    let stderr = one_line_error(&calltrack_env(
+        &[&["calls", "delete", &sid, "--tenant", "other"][..], &storage.iter().map(String::as_str).collect::<Vec<_>>()].concat(),
+        &[],
+        &[],
+    ));
+    assert_eq!(stderr, format!("error: no call {sid} in tenant other\n"));
+    assert_eq!(common::run_ok(&["calls", "delete", &sid, "--tenant", "acme"], &storage), format!("deleted {sid} and its 7 events\n"));
+    let gone = calltrack_env(&[&["calls", "show", &sid][..], &storage.iter().map(String::as_str).collect::<Vec<_>>()].concat(), &[], &[]);
+    assert_eq!(text(&gone.stderr), format!("error: no call {sid}\n"));
+}

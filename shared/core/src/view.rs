@@ -180,14 +180,31 @@ pub struct EventView {
 }
 
 impl EventView {
-    /// When it happened: Twilio's timestamp, else when we received it.
-    pub fn happened_at(&self) -> i64 {
-        self.occurred_at.unwrap_or(self.received_at)
+    /// The leg a status callback reports on (its `CallSid`: the caller's call,
+    /// or a `<Dial>` child leg); none for other kinds.
+    pub fn leg(&self) -> Option<&str> {
+        (self.kind == EventKind::Status).then(|| self.params.get("CallSid")).flatten()
     }
 
-    /// Oldest first; a leg's callbacks of one instant by their sequence numbers.
+    /// In the order they happened, as far as it can be told. Every kind is put
+    /// in order by when it was received (a deferred callback keeps the time it
+    /// first came in): one clock in milliseconds, where Twilio's `Timestamp`
+    /// has whole seconds and comes on status callbacks only. Then each leg's
+    /// numbered status callbacks take their places in that leg's
+    /// `SequenceNumber` order, so one that Twilio delivered late, or again,
+    /// still lists where it happened.
     pub fn sort(events: &mut [EventView]) {
-        events.sort_by(|a, b| (a.happened_at(), a.sequence_number, &a.event_key).cmp(&(b.happened_at(), b.sequence_number, &b.event_key)));
+        events.sort_by(|a, b| (a.received_at, &a.event_key).cmp(&(b.received_at, &b.event_key)));
+        let numbered = |e: &EventView| e.sequence_number.and(e.leg()).map(str::to_owned);
+        let legs: std::collections::BTreeSet<String> = events.iter().filter_map(numbered).collect();
+        for leg in legs {
+            let places: Vec<usize> = (0..events.len()).filter(|&i| numbered(&events[i]).as_deref() == Some(leg.as_str())).collect();
+            let mut in_sequence: Vec<EventView> = places.iter().map(|&i| events[i].clone()).collect();
+            in_sequence.sort_by_key(|e| e.sequence_number);
+            for (place, event) in places.into_iter().zip(in_sequence) {
+                events[place] = event;
+            }
+        }
     }
 }
 
@@ -256,16 +273,22 @@ impl CallView {
 mod tests {
     use super::*;
 
-    fn event(key: &str, occurred_at: Option<i64>, received_at: i64, sequence_number: Option<u32>) -> EventView {
+    fn event(kind: EventKind, key: &str, received_at: i64, leg_and_sequence: Option<(&str, u32)>) -> EventView {
+        let params =
+            leg_and_sequence.map_or_else(Params::default, |(leg, _)| Params::from_form(format!("CallSid={leg}").as_bytes()).unwrap());
         EventView {
-            kind: EventKind::Status,
+            kind,
             status: None,
-            sequence_number,
-            occurred_at,
+            sequence_number: leg_and_sequence.map(|(_, n)| n),
+            occurred_at: Some(0),
             received_at,
             event_key: key.into(),
-            params: Params::default(),
+            params,
         }
+    }
+
+    fn keys(events: &[EventView]) -> Vec<&str> {
+        events.iter().map(|e| e.event_key.as_str()).collect()
     }
 
     #[test]
@@ -289,18 +312,38 @@ mod tests {
     }
 
     #[test]
-    fn events_list_by_when_they_happened_then_sequence_number() {
+    fn events_list_in_the_order_received_whatever_twilio_stamped() {
+        use EventKind::*;
         let mut events = vec![
-            event("c", None, 3_000, None),
-            event("b2", Some(2_000), 2_500, Some(2)),
-            event("a", Some(1_000), 9_000, None),
-            event("b1", Some(2_000), 2_400, Some(1)),
+            event(Recording, "recording", 5_000, None),
+            event(Dial, "dial", 4_000, None),
+            event(Status, "completed", 4_500, Some(("CA1", 2))),
+            event(Answer, "answer", 1_000, None),
+            event(Status, "b", 4_000, None),
+            event(Status, "a", 4_000, None),
         ];
-        assert_eq!(events[0].happened_at(), 3_000, "no Timestamp: when it was received");
-        assert_eq!(events[2].happened_at(), 1_000, "Twilio's Timestamp when it sent one");
         EventView::sort(&mut events);
-        let keys: Vec<_> = events.iter().map(|e| e.event_key.as_str()).collect();
-        assert_eq!(keys, ["a", "b1", "b2", "c"]);
+        assert_eq!(keys(&events), ["answer", "a", "b", "dial", "completed", "recording"], "one instant: by key");
+    }
+
+    #[test]
+    fn a_legs_late_status_callback_lists_where_its_sequence_number_puts_it() {
+        use EventKind::*;
+        let mut events = vec![
+            event(Status, "parent-2", 9_000, Some(("CA1", 2))),
+            event(Status, "child-1", 2_000, Some(("CA2", 1))),
+            event(Status, "parent-0", 1_000, Some(("CA1", 0))),
+            event(Dial, "dial", 3_000, None),
+            event(Status, "parent-1", 4_000, Some(("CA1", 1))),
+            event(Status, "child-0", 8_000, Some(("CA2", 0))),
+        ];
+        EventView::sort(&mut events);
+        assert_eq!(
+            keys(&events),
+            ["parent-0", "child-0", "dial", "parent-1", "child-1", "parent-2"],
+            "each leg keeps its own numbers; the other events stay where they came in"
+        );
+        assert_eq!((events[0].leg(), events[1].leg(), events[2].leg()), (Some("CA1"), Some("CA2"), None));
     }
 
     #[test]
