@@ -14,7 +14,7 @@ demo:
 	scripts/with-dynamodb-local scripts/with-moto scripts/demo
 
 ## Every test: formatting, lints, unit, integration (on DynamoDB Local), property
-## and doc tests, the bad-input corpus, a 200-call load test and the storage-outage
+## and doc tests, Twilio REST requests against a Prism mock of its OpenAPI description, the bad-input corpus, a 200-call load test and the storage-outage
 ## test, each criterion benchmark run once as a smoke test, and mutation testing of
 ## what the last commit changed in the pure crates.
 test: lint unit mutants-changed
@@ -26,7 +26,7 @@ lint:
 	scripts/checkov
 
 unit:
-	scripts/with-dynamodb-local scripts/with-moto $(CARGO) test --workspace --all-targets --locked
+	scripts/with-dynamodb-local scripts/with-moto scripts/with-prism $(CARGO) test --workspace --all-targets --locked
 	$(CARGO) test --workspace --doc --locked
 
 mutants-changed:

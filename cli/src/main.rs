@@ -2,6 +2,7 @@
 //! simulate Twilio, and debug signatures. Each subcommand lives in its own file.
 
 mod calls;
+mod connect;
 mod numbers;
 mod scenario;
 mod serve;
@@ -28,7 +29,7 @@ enum Command {
     /// Creates the DynamoDB tables
     #[command(subcommand)]
     Tables(TablesCommand),
-    /// Adds, lists and removes tracking numbers
+    /// Adds, lists, connects (in Twilio) and removes tracking numbers
     #[command(subcommand)]
     Numbers(numbers::Command),
     /// Lists calls, shows one with its events, deletes one, erases one caller's calls

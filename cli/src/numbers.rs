@@ -1,6 +1,7 @@
-//! `calltrack numbers add|list|remove`: the tracking numbers and their owners.
+//! `calltrack numbers add|list|connect|remove`: the tracking numbers and their
+//! owners (`connect` is its own file).
 
-use crate::{Failure, storage};
+use crate::{Failure, connect, storage};
 use calltrack_core::ports::ManageNumbers;
 use calltrack_core::qualification::DEFAULT_MIN_TALK_SECONDS;
 use calltrack_core::tracking_number::TrackingNumber;
@@ -19,6 +20,13 @@ pub enum Command {
         #[command(flatten)]
         storage: storage::Storage,
     },
+    /// Points a Twilio number at the stack (voice URL, status callback) through Twilio's REST API
+    #[command(long_about = "Points a Twilio number at the stack through Twilio's REST API: its voice URL \
+(the answer route) and status callback (the status route), both POST and ending with the connection \
+overrides #rc=3&rp=5xx,ct,rt, and optionally its fallback URL. The number must be a tracking number \
+already (`numbers add`); it is looked up in the Twilio account it is bound to (--account), else the API \
+key's own. Prints each field as it is and as it becomes; --dry-run changes nothing.")]
+    Connect(connect::Args),
     /// Removes a tracking number (its calls stay)
     Remove {
         /// The number, E.164 (+18005551212)
@@ -102,6 +110,7 @@ pub async fn run(command: Command) -> Result<(), Failure> {
             );
             Ok(())
         }
+        Command::Connect(args) => connect::run(args).await,
         Command::List { json, storage } => {
             let numbers = storage.store().await?.tracking_numbers().await.map_err(|e| storage.failure(e))?;
             if json {

@@ -108,7 +108,7 @@ fn explain(endpoint: Option<&str>, error: &str) -> String {
 }
 
 /// An error's text without the Rust debug output the SDK appends (` (DispatchFailure(…))`).
-fn short(error: &str) -> &str {
+pub fn short(error: &str) -> &str {
     let cut = error.match_indices(" (").find(|(i, _)| error[i + 2..].starts_with(|c: char| c.is_ascii_uppercase()) && error.ends_with(')'));
     let error = cut.map_or(error, |(i, _)| &error[..i]);
     error.split('\n').next().unwrap_or_default().trim()

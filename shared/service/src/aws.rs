@@ -47,3 +47,18 @@ pub async fn sdk_config(dynamodb_endpoint: Option<&str>) -> SdkConfig {
     }
     loader.load().await
 }
+
+/// The value of the SSM parameter `name` (a SecureString, decrypted), for the
+/// secrets kept there. Throttling, which many functions starting at once can
+/// meet, is retried with backoff. The error names the parameter and says why.
+pub async fn secure_parameter(aws: &SdkConfig, name: &str) -> Result<String, String> {
+    let config = aws_sdk_ssm::config::Builder::from(aws).retry_config(ssm_retries()).build();
+    let output = aws_sdk_ssm::Client::from_conf(config)
+        .get_parameter()
+        .name(name)
+        .with_decryption(true)
+        .send()
+        .await
+        .map_err(|e| format!("reading SSM parameter {name}: {}", aws_sdk_ssm::error::DisplayErrorContext(e)))?;
+    output.parameter.and_then(|p| p.value).ok_or_else(|| format!("SSM parameter {name} has no value"))
+}

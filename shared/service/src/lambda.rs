@@ -6,7 +6,7 @@
 
 use crate::apigw;
 use crate::app::App;
-use crate::aws::{sdk_config, ssm_retries};
+use crate::aws::{sdk_config, secure_parameter};
 use crate::replay;
 use crate::route::Route;
 use crate::settings::Settings;
@@ -123,15 +123,7 @@ fn token_source(token: Option<String>, parameter: Option<String>) -> Result<Toke
 /// decrypted). Throttling, which many functions starting at once can meet, is
 /// retried with backoff. The documented test token is refused.
 pub async fn keyring_from_ssm(aws: &SdkConfig, name: &str) -> Result<Keyring, lambda_http::Error> {
-    let config = aws_sdk_ssm::config::Builder::from(aws).retry_config(ssm_retries()).build();
-    let output = aws_sdk_ssm::Client::from_conf(config)
-        .get_parameter()
-        .name(name)
-        .with_decryption(true)
-        .send()
-        .await
-        .map_err(|e| format!("reading SSM parameter {name}: {}", aws_sdk_ssm::error::DisplayErrorContext(e)))?;
-    let value = output.parameter.and_then(|p| p.value).ok_or_else(|| format!("SSM parameter {name} has no value"))?;
+    let value = secure_parameter(aws, name).await?;
     if value.contains(TEST_AUTH_TOKEN) {
         return Err(format!(
             "SSM parameter {name} holds the documented test token, which anyone can sign with: put your Twilio auth token there"

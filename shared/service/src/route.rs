@@ -45,6 +45,12 @@ impl Route {
         }
     }
 
+    /// The URL to give Twilio for this route of the stack at `base_url`,
+    /// with the connection overrides that make Twilio retry.
+    pub fn twilio_url(self, base_url: &str) -> String {
+        format!("{}{}#{CONNECTION_OVERRIDES}", base_url.trim_end_matches('/'), self.path())
+    }
+
     /// Which of `routes` a request's path asks for.
     pub fn find(routes: &[Route], path: &str) -> Option<Route> {
         routes.iter().copied().find(|r| path.trim_end_matches('/').ends_with(r.path()))
