@@ -23,6 +23,7 @@ lint:
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 	scripts/python-tools sam validate --lint
+	scripts/python-tools python3 scripts/deployer-policy.py --check
 	scripts/checkov
 
 unit:
