@@ -1,0 +1,109 @@
+//! template.yaml against the code and the README: every route is deployed for
+//! both methods Twilio can use, every setting the README documents reaches the
+//! functions from a template parameter, and the URLs to paste into Twilio
+//! honour `PublicBaseUrl` and carry the connection overrides.
+
+use calltrack_service::Route;
+use calltrack_service::route::CONNECTION_OVERRIDES;
+use serde_norway::Value;
+use serde_norway::value::TaggedValue;
+
+fn read(file: &str) -> String {
+    std::fs::read_to_string(format!("{}/../../{file}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+}
+
+fn template() -> Value {
+    serde_norway::from_str(&read("template.yaml")).unwrap()
+}
+
+/// A CloudFormation intrinsic (`!Ref X`, `!Sub "…"`, `!If [...]`): its name and argument.
+fn intrinsic(value: &Value) -> Option<(String, &Value)> {
+    match value {
+        Value::Tagged(tagged) => {
+            let TaggedValue { tag, value } = tagged.as_ref();
+            Some((tag.to_string().trim_start_matches('!').to_owned(), value))
+        }
+        _ => None,
+    }
+}
+
+fn functions(template: &Value) -> Vec<&Value> {
+    let resources = template["Resources"].as_mapping().unwrap();
+    resources.values().filter(|r| r["Type"] == "AWS::Serverless::Function").collect()
+}
+
+#[test]
+fn every_route_is_deployed_for_post_and_get() {
+    let template = template();
+    let mut deployed = Vec::new();
+    for function in functions(&template) {
+        for event in function["Properties"]["Events"].as_mapping().into_iter().flat_map(|m| m.values()) {
+            if event["Type"] == "HttpApi" {
+                let properties = &event["Properties"];
+                deployed.push((properties["Method"].as_str().unwrap().to_owned(), properties["Path"].as_str().unwrap().to_owned()));
+            }
+        }
+    }
+    for route in Route::ALL {
+        for method in ["POST", "GET"] {
+            assert!(deployed.contains(&(method.to_owned(), route.path().to_owned())), "{method} {} is not deployed", route.path());
+        }
+    }
+}
+
+#[test]
+fn every_documented_setting_comes_from_a_template_parameter() {
+    let readme = read("README.md");
+    let table = readme.split("\n## Configuration\n").nth(1).unwrap().split("\n## ").next().unwrap();
+    let documented: Vec<&str> = table
+        .lines()
+        .filter(|line| line.starts_with("| `"))
+        .flat_map(|line| line.split('|').nth(1).unwrap().split('`').skip(1).step_by(2))
+        .collect();
+    assert!(documented.len() >= 15, "{documented:?}");
+
+    let template = template();
+    let parameters = template["Parameters"].as_mapping().unwrap();
+    let globals = template["Globals"]["Function"]["Environment"]["Variables"].as_mapping().unwrap();
+    let per_function = functions(&template).into_iter().filter_map(|f| f["Properties"]["Environment"]["Variables"].as_mapping());
+    let declared: Vec<(&str, &Value)> =
+        [globals].into_iter().chain(per_function).flat_map(|vars| vars.iter().map(|(k, v)| (k.as_str().unwrap(), v))).collect();
+    // Set from the stack's own resources, or left empty on purpose (the token is read from SSM).
+    let from_resources = ["CALLS_TABLE", "CALL_EVENTS_TABLE", "TRACKING_NUMBERS_TABLE", "CALLBACK_QUEUE_URL", "TWILIO_AUTH_TOKEN"];
+    for variable in documented {
+        let (_, value) =
+            declared.iter().find(|(name, _)| *name == variable).unwrap_or_else(|| panic!("template.yaml never sets {variable}"));
+        if from_resources.contains(&variable) {
+            continue;
+        }
+        let parameter = match intrinsic(value) {
+            Some((tag, Value::String(name))) if tag == "Ref" => name.clone(),
+            other => panic!("{variable} is not `!Ref <Parameter>` but {other:?}"),
+        };
+        assert!(parameters.contains_key(parameter.as_str()), "{variable}: no parameter {parameter}");
+    }
+}
+
+#[test]
+fn the_urls_to_paste_honour_public_base_url_and_carry_the_overrides() {
+    let template = template();
+    let outputs = &template["Outputs"];
+    for (output, route, overrides) in [
+        ("VoiceUrl", Route::Answer, true),
+        ("StatusCallbackUrl", Route::Status, true),
+        ("DialResultUrl", Route::DialResult, false),
+        ("RecordingCallbackUrl", Route::Recording, false),
+    ] {
+        let (tag, args) = intrinsic(&outputs[output]["Value"]).unwrap();
+        let args = args.as_sequence().unwrap();
+        assert_eq!((tag.as_str(), args[0].as_str()), ("If", Some("HasPublicBaseUrl")), "{output}");
+        let sub = |value: &Value| match intrinsic(value) {
+            Some((tag, Value::String(text))) if tag == "Sub" => text.clone(),
+            other => panic!("{output}: not a !Sub but {other:?}"),
+        };
+        let suffix = if overrides { route.twilio_url("") } else { route.path().to_owned() };
+        assert_eq!(suffix.ends_with(&format!("#{CONNECTION_OVERRIDES}")), overrides, "{output}");
+        assert_eq!(sub(&args[1]), format!("${{PublicBaseUrl}}{suffix}"), "{output} under PublicBaseUrl");
+        assert_eq!(sub(&args[2]), format!("https://${{Api}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}{suffix}"), "{output}");
+    }
+}
