@@ -76,7 +76,7 @@ pub struct CallQuery {
     /// At most this many calls per page.
     pub limit: Option<u32>,
     /// Where the previous page stopped.
-    pub cursor: Option<String>,
+    pub cursor: Option<Cursor>,
 }
 
 impl CallQuery {
@@ -90,7 +90,32 @@ impl CallQuery {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Page<T> {
     pub items: Vec<T>,
-    pub next_cursor: Option<String>,
+    pub next_cursor: Option<Cursor>,
+}
+
+/// Where a page of a listing stopped: the last call's start and SID. It says
+/// nothing of whose listing it was, so it can only ever continue the listing
+/// it is given to, within that listing's tenant. Written `<ms>.<CallSid>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cursor {
+    pub started_at: i64,
+    pub call_sid: CallSid,
+}
+
+impl Field for Cursor {
+    fn parse(field: &str, raw: &str) -> Result<Self, calltrack_twilio::Error> {
+        let invalid = || calltrack_twilio::Error::invalid(field, format!("is not a cursor a listing returned: {raw:?}"));
+        let (started_at, call_sid) = raw.split_once('.').ok_or_else(invalid)?;
+        let started_at = started_at.parse::<i64>().ok().filter(|ms| *ms >= 0 && !started_at.starts_with('+')).ok_or_else(invalid)?;
+        let call_sid = CallSid::parse(field, call_sid).map_err(|_| invalid())?;
+        Ok(Cursor { started_at, call_sid })
+    }
+}
+
+impl fmt::Display for Cursor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.started_at, self.call_sid)
+    }
 }
 
 /// A call in a listing: who called whom for which owner and lead source, how
@@ -344,6 +369,18 @@ mod tests {
             "each leg keeps its own numbers; the other events stay where they came in"
         );
         assert_eq!((events[0].leg(), events[1].leg(), events[2].leg()), (Some("CA1"), Some("CA2"), None));
+    }
+
+    #[test]
+    fn a_cursor_reads_back_what_it_wrote_and_refuses_anything_else() {
+        let sid = "CA0123456789abcdef0123456789abcdef";
+        let cursor = Cursor::parse("cursor", &format!("1764000000000.{sid}")).unwrap();
+        assert_eq!((cursor.started_at, cursor.call_sid.as_str()), (1_764_000_000_000, sid));
+        assert_eq!(Cursor::parse("cursor", &cursor.to_string()), Ok(cursor));
+        for bad in ["", "1764000000000", &format!("x.{sid}"), &format!("-1.{sid}"), &format!("+1.{sid}"), "1.CA1", &format!("1.{sid}.2")] {
+            let err = Cursor::parse("cursor", bad).unwrap_err();
+            assert_eq!(err.to_string(), format!("cursor is not a cursor a listing returned: {bad:?}"));
+        }
     }
 
     #[test]

@@ -37,12 +37,10 @@ use aws_sdk_dynamodb::types::{
     AttributeValue, DeleteRequest, KeysAndAttributes, Put, ReturnConsumedCapacity, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
     WriteRequest,
 };
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use calltrack_core::call::{Applied, Call, CallUpdate, ForeignAccount};
 use calltrack_core::ports::{CallerCall, EraseCallers, LookUpNumbers, ManageNumbers, ReadCalls, RecordCalls, Recorded, StorageError};
 use calltrack_core::tracking_number::TrackingNumber;
-use calltrack_core::view::{CallQuery, CallSummary, CallView, Page, Scope};
+use calltrack_core::view::{CallQuery, CallSummary, CallView, Cursor, Page, Scope};
 use calltrack_twilio::fields::{CallSid, Field, PhoneNumber};
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
@@ -551,12 +549,12 @@ impl ReadCalls for DynamoStore {
             .index_name(index)
             .key_condition_expression("#key = :key AND startedAt BETWEEN :since AND :until")
             .expression_attribute_names("#key", key_name)
-            .expression_attribute_values(":key", AttributeValue::S(key))
+            .expression_attribute_values(":key", AttributeValue::S(key.clone()))
             .expression_attribute_values(":since", number(query.since.unwrap_or(0)))
             .expression_attribute_values(":until", number(query.until.unwrap_or(i64::MAX)))
             .scan_index_forward(false)
             .set_limit(query.limit.map(|l| l.clamp(1, 1000) as i32))
-            .set_exclusive_start_key(query.cursor.as_deref().map(decode_cursor).transpose()?);
+            .set_exclusive_start_key(query.cursor.map(|cursor| start_key(key_name, &key, cursor)));
         let output = request.send().await.map_err(|e| storage(DisplayErrorContext(e)))?;
         // The indexes hold keys only, so that writes which change no key cost
         // no index writes; the calls themselves come in one batch read.
@@ -564,7 +562,7 @@ impl ReadCalls for DynamoStore {
         let mut calls = self.calls_by_sid(&keys).await?;
         // An index is eventually consistent: a call can have moved since.
         calls.retain(|c| c.tenant_id.as_deref() == Some(tenant) && (!query.qualified_only || c.qualified));
-        let next_cursor = output.last_evaluated_key.map(encode_cursor).transpose()?;
+        let next_cursor = output.last_evaluated_key.as_ref().map(cursor_of).transpose()?;
         Ok(Page { items: calls.iter().map(CallSummary::from).collect(), next_cursor })
     }
 
@@ -574,17 +572,23 @@ impl ReadCalls for DynamoStore {
     }
 }
 
-/// A page's last key, as an opaque string for the next request.
-fn encode_cursor(key: Item) -> Result<String, StorageError> {
-    let json: serde_json::Value = from_item(key)?;
-    Ok(URL_SAFE_NO_PAD.encode(json.to_string()))
+/// Where the next page of an index query starts: the index's own partition
+/// (`key_name` = `key`, from the query, never from the cursor) and the
+/// cursor's start time and call.
+fn start_key(key_name: &str, key: &str, cursor: Cursor) -> Item {
+    Item::from([
+        (key_name.to_owned(), AttributeValue::S(key.to_owned())),
+        ("startedAt".to_owned(), number(cursor.started_at)),
+        ("callSid".to_owned(), AttributeValue::S(cursor.call_sid.to_string())),
+    ])
 }
 
-fn decode_cursor(cursor: &str) -> Result<Item, StorageError> {
-    let invalid = || StorageError(format!("cursor is not a cursor this API returned: {cursor:?}"));
-    let json = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
-    let json: serde_json::Value = serde_json::from_slice(&json).map_err(|_| invalid())?;
-    serde_dynamo::to_item(json).map_err(|_| invalid())
+/// The cursor of a page's last key.
+fn cursor_of(key: &Item) -> Result<Cursor, StorageError> {
+    let unreadable = || StorageError(format!("a page ended on a key without startedAt and callSid: {key:?}"));
+    let started_at = key.get("startedAt").and_then(|v| v.as_n().ok()).and_then(|n| n.parse().ok()).ok_or_else(unreadable)?;
+    let call_sid = key.get("callSid").and_then(|v| v.as_s().ok()).and_then(|s| CallSid::parse("callSid", s).ok()).ok_or_else(unreadable)?;
+    Ok(Cursor { started_at, call_sid })
 }
 
 impl EraseCallers for DynamoStore {

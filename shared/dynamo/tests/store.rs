@@ -6,7 +6,8 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use calltrack_core::call::{CallUpdate, EventId, EventKind, ForeignAccount};
 use calltrack_core::fixtures::*;
 use calltrack_core::ports::{LookUpNumbers, ManageNumbers, ReadCalls, RecordCalls, Recorded};
-use calltrack_core::view::{CallQuery, CallSummary, CallView, Scope, TenantId};
+use calltrack_core::tracking_number::TrackingNumber;
+use calltrack_core::view::{CallQuery, CallSummary, CallView, Cursor, Scope, TenantId};
 use calltrack_dynamo::DynamoStore;
 use calltrack_dynamo::testing::{config, sibling, store, unique_tables};
 use calltrack_twilio::fields::{AccountSid, CallSid, CallStatus, DialCallStatus, Field, PhoneNumber, RecordingSid};
@@ -374,9 +375,16 @@ async fn calls_are_listed_newest_first_in_pages_and_time_ranges() {
     let qualified: Vec<_> = store.calls(&qualified).await.unwrap().items.iter().map(|c| c.call_sid.to_string()).collect();
     assert_eq!(qualified, [sids[3].clone(), sids[1].clone()]);
 
-    let bad = CallQuery { cursor: Some("not-a-cursor".into()), ..CallQuery::tenant(tenant_id("tenant-a")) };
-    let err = store.calls(&bad).await.unwrap_err();
-    assert!(err.to_string().contains("is not a cursor this API returned"), "{err}");
+    // A cursor continues only its own listing's partition: one taken from
+    // tenant B's listing, given to tenant A's, lists A's calls after that point.
+    let b_call = Lifecycle::new(900);
+    let b_number = TrackingNumber { tenant_id: "tenant-b".into(), ..number.clone() };
+    record_all(&store, &[b_call.answer(Some(&b_number))]).await;
+    let b_page = store.calls(&CallQuery::tenant(tenant_id("tenant-b"))).await.unwrap();
+    let b_cursor = Cursor { started_at: b_page.items[0].started_at, call_sid: b_page.items[0].call_sid };
+    let crossed = CallQuery { cursor: Some(b_cursor), ..CallQuery::tenant(tenant_id("tenant-a")) };
+    let crossed: Vec<_> = store.calls(&crossed).await.unwrap().items.iter().map(|c| c.tenant_id.clone()).collect();
+    assert!(crossed.iter().all(|t| t.as_deref() == Some("tenant-a")), "{crossed:?}");
 }
 
 /// Prints what each callback of a forwarded, recorded call costs (run with
