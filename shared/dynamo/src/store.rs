@@ -537,6 +537,7 @@ impl ReadCalls for DynamoStore {
 
     async fn calls(&self, query: &CallQuery) -> Result<Page<CallSummary>, StorageError> {
         let tenant = query.tenant.as_str();
+        let limit = query.limit.map(|l| l.clamp(1, 1000));
         let (index, key_name, key) = match &query.user_id {
             Some(user) => ("ByUser", "tenantUser", format!("{tenant}#{user}")),
             None if query.qualified_only => ("QualifiedByTenant", "qualifiedTenantId", tenant.to_owned()),
@@ -553,16 +554,23 @@ impl ReadCalls for DynamoStore {
             .expression_attribute_values(":since", number(query.since.unwrap_or(0)))
             .expression_attribute_values(":until", number(query.until.unwrap_or(i64::MAX)))
             .scan_index_forward(false)
-            .set_limit(query.limit.map(|l| l.clamp(1, 1000) as i32))
+            // One more than a page, to tell whether another page follows.
+            .set_limit(limit.map(|l| l as i32 + 1))
             .set_exclusive_start_key(query.cursor.map(|cursor| start_key(key_name, &key, cursor)));
         let output = request.send().await.map_err(|e| storage(DisplayErrorContext(e)))?;
         // The indexes hold keys only, so that writes which change no key cost
         // no index writes; the calls themselves come in one batch read.
-        let keys: Vec<String> = output.items().iter().filter_map(|item| item.get("callSid")?.as_s().ok().cloned()).collect();
+        let items = output.items();
+        let page = limit.map_or(items.len(), |l| items.len().min(l as usize));
+        let next_cursor = match limit {
+            Some(l) if items.len() > l as usize => Some(cursor_of(&items[page - 1])?),
+            // DynamoDB also stops at 1 MB read, and says where.
+            _ => output.last_evaluated_key.as_ref().map(cursor_of).transpose()?,
+        };
+        let keys: Vec<String> = items[..page].iter().filter_map(|item| item.get("callSid")?.as_s().ok().cloned()).collect();
         let mut calls = self.calls_by_sid(&keys).await?;
         // An index is eventually consistent: a call can have moved since.
         calls.retain(|c| c.tenant_id.as_deref() == Some(tenant) && (!query.qualified_only || c.qualified));
-        let next_cursor = output.last_evaluated_key.as_ref().map(cursor_of).transpose()?;
         Ok(Page { items: calls.iter().map(CallSummary::from).collect(), next_cursor })
     }
 

@@ -42,6 +42,22 @@ pub struct Settings {
     /// `REPLAY_BACKOFF_SECONDS`: how long a queued callback that could not be
     /// applied waits before its next try, doubled each time (at most 15 minutes).
     pub replay_backoff: Duration,
+    /// Which claims of the API's JWTs name the caller's tenant, user and role.
+    pub claims: ClaimNames,
+}
+
+/// The names of the JWT claims the API reads, as the identity provider issues
+/// them (Cognito: `custom:tenant_id`, `sub`, `cognito:groups`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimNames {
+    /// `TENANT_CLAIM`: the tenant whose data the token may see.
+    pub tenant: String,
+    /// `USER_CLAIM`: the user, as tracking numbers name their owner.
+    pub user: String,
+    /// `ROLE_CLAIM`: the role, or a list of groups.
+    pub role: String,
+    /// `ADMIN_ROLE`: the role (or group) that may change a tenant's settings.
+    pub admin_role: String,
 }
 
 const DAY: Duration = Duration::from_secs(86_400);
@@ -63,6 +79,12 @@ impl Default for Settings {
             callback_queue_url: None,
             storage_deadline: Duration::from_secs(4),
             replay_backoff: Duration::from_secs(10),
+            claims: ClaimNames {
+                tenant: "custom:tenant_id".into(),
+                user: "sub".into(),
+                role: "cognito:groups".into(),
+                admin_role: "admin".into(),
+            },
         }
     }
 }
@@ -99,6 +121,12 @@ impl Settings {
             callback_queue_url: var("CALLBACK_QUEUE_URL"),
             storage_deadline: number("STORAGE_DEADLINE_MS")?.map_or(defaults.storage_deadline, |ms| Duration::from_millis(ms.into())),
             replay_backoff: number("REPLAY_BACKOFF_SECONDS")?.map_or(defaults.replay_backoff, |s| Duration::from_secs(s.into())),
+            claims: ClaimNames {
+                tenant: var("TENANT_CLAIM").unwrap_or(defaults.claims.tenant),
+                user: var("USER_CLAIM").unwrap_or(defaults.claims.user),
+                role: var("ROLE_CLAIM").unwrap_or(defaults.claims.role),
+                admin_role: var("ADMIN_ROLE").unwrap_or(defaults.claims.admin_role),
+            },
         })
     }
 }
@@ -126,6 +154,8 @@ mod tests {
                 "CALLBACK_QUEUE_URL" => "https://sqs.us-east-1.amazonaws.com/123456789012/calltrack-callbacks",
                 "STORAGE_DEADLINE_MS" => "3000",
                 "REPLAY_BACKOFF_SECONDS" => "2",
+                "TENANT_CLAIM" => "org_id",
+                "ADMIN_ROLE" => "owner",
                 _ => return None,
             };
             Some(value.to_owned())
@@ -138,6 +168,11 @@ mod tests {
         assert_eq!(settings.event_retention, DAY * 7);
         assert_eq!(settings.callback_queue_url.as_deref(), Some("https://sqs.us-east-1.amazonaws.com/123456789012/calltrack-callbacks"));
         assert_eq!((settings.storage_deadline, settings.replay_backoff), (Duration::from_secs(3), Duration::from_secs(2)));
+        let claims = &settings.claims;
+        assert_eq!(
+            (claims.tenant.as_str(), claims.user.as_str(), claims.role.as_str(), claims.admin_role.as_str()),
+            ("org_id", "sub", "cognito:groups", "owner")
+        );
     }
 
     #[test]

@@ -62,7 +62,8 @@ fn no_content(answer: &Answer) {
 async fn every_sample_event() {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../events");
     let mut names: Vec<String> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
-    names.retain(|n| n != "env.json");
+    // env.json is `sam local`'s settings; api-* are the api function's (shared/api/tests/events.rs).
+    names.retain(|n| n != "env.json" && !n.starts_with("api-"));
     names.sort();
     assert!(names.len() >= 29, "{names:?}");
     let mut routes = Vec::new();

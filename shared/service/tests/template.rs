@@ -52,6 +52,30 @@ fn every_route_is_deployed_for_post_and_get() {
 }
 
 #[test]
+fn the_api_routes_need_a_token_and_the_webhooks_none() {
+    let template = template();
+    let mut api_routes = 0;
+    for function in functions(&template) {
+        for event in function["Properties"]["Events"].as_mapping().into_iter().flat_map(|m| m.values()) {
+            let properties = &event["Properties"];
+            let Some(path) = properties["Path"].as_str() else { continue };
+            let authorizer = properties["Auth"]["Authorizer"].as_str();
+            if path.starts_with("/api/twilio/") {
+                assert_eq!(authorizer, None, "{path}: Twilio signs its webhooks; it sends no token");
+            } else {
+                assert_eq!(authorizer, Some("Jwt"), "{path} is open to anyone without the JWT authorizer");
+                api_routes += 1;
+            }
+        }
+    }
+    assert!(api_routes >= 2);
+    assert!(
+        template["Resources"]["Api"]["Properties"]["Auth"].get("DefaultAuthorizer").is_none(),
+        "a default would cover the webhooks too"
+    );
+}
+
+#[test]
 fn every_documented_setting_comes_from_a_template_parameter() {
     let readme = read("README.md");
     let table = readme.split("\n## Configuration\n").nth(1).unwrap().split("\n## ").next().unwrap();

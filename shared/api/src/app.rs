@@ -1,0 +1,126 @@
+//! A request to the API, routed: which resource, then who asks, then the
+//! route's answer as JSON or a problem. Logs one line per request.
+
+use crate::calls;
+use crate::principal::Principal;
+use crate::problem::Problem;
+use calltrack_core::ports::ReadCalls;
+use calltrack_service::Settings;
+use lambda_http::tracing;
+use std::collections::HashMap;
+
+/// A request as the API reads it, from an API Gateway event or `calltrack serve`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ApiRequest {
+    pub method: String,
+    pub path: String,
+    /// The query string as sent (still percent-encoded), without its `?`.
+    pub query: String,
+    pub body: Vec<u8>,
+    /// The claims of the token the JWT authorizer accepted; `None` when no
+    /// token was accepted (a route that needs one answers 401).
+    pub claims: Option<HashMap<String, String>>,
+}
+
+/// An answer: JSON, or a problem's JSON.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiResponse {
+    pub status: u16,
+    pub content_type: &'static str,
+    pub body: String,
+}
+
+impl ApiResponse {
+    fn json(value: &impl serde::Serialize) -> Self {
+        ApiResponse {
+            status: 200,
+            content_type: "application/json",
+            body: serde_json::to_string(value).expect("the API's types serialise"),
+        }
+    }
+
+    fn problem(problem: &Problem) -> Self {
+        ApiResponse {
+            status: problem.status,
+            content_type: "application/problem+json",
+            body: serde_json::to_string(problem).expect("a problem serialises"),
+        }
+    }
+}
+
+/// The API's resources.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Resource<'a> {
+    /// `/api/calls`
+    Calls,
+    /// `/api/calls/{callSid}`
+    Call(&'a str),
+}
+
+impl<'a> Resource<'a> {
+    fn find(path: &'a str) -> Option<Self> {
+        let rest = path.strip_prefix("/api/calls")?;
+        match rest.trim_end_matches('/') {
+            "" => Some(Resource::Calls),
+            sid => sid.strip_prefix('/').filter(|sid| !sid.contains('/')).map(Resource::Call),
+        }
+    }
+}
+
+/// The API: its storage and settings, built once per process.
+pub struct Api<S> {
+    store: S,
+    settings: Settings,
+}
+
+impl<S: ReadCalls + Sync> Api<S> {
+    pub fn new(store: S, settings: Settings) -> Self {
+        Api { store, settings }
+    }
+
+    pub async fn handle(&self, request: &ApiRequest) -> ApiResponse {
+        let started = std::time::Instant::now();
+        let (response, principal) = match self.answer(request).await {
+            Ok((response, principal)) => (response, Some(principal)),
+            Err(problem) => (ApiResponse::problem(&problem), None),
+        };
+        tracing::info!(
+            method = %request.method,
+            path = %request.path,
+            status = response.status,
+            tenant = principal.as_ref().map(|p| p.tenant.as_str()),
+            ms = started.elapsed().as_secs_f64() * 1000.0,
+            "api"
+        );
+        response
+    }
+
+    async fn answer(&self, request: &ApiRequest) -> Result<(ApiResponse, Principal), Problem> {
+        // An unknown resource is a 404 whoever asks, as API Gateway answers it.
+        let resource = Resource::find(&request.path).ok_or_else(|| Problem::not_found(format!("no resource {}", request.path)))?;
+        let claims = request.claims.as_ref().ok_or_else(|| Problem::unauthorized("a valid bearer token is required"))?;
+        let principal = Principal::from_claims(claims, &self.settings.claims)?;
+        let response = match (resource, request.method.as_str()) {
+            (Resource::Calls, "GET") => ApiResponse::json(&calls::list(&self.store, &principal, &request.query).await?),
+            (Resource::Call(sid), "GET") => ApiResponse::json(&calls::get(&self.store, &principal, sid).await?),
+            (Resource::Calls | Resource::Call(_), _) => return Err(Problem::method_not_allowed("GET")),
+        };
+        Ok((response, principal))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resources_are_found_by_path() {
+        assert_eq!(Resource::find("/api/calls"), Some(Resource::Calls));
+        assert_eq!(Resource::find("/api/calls/"), Some(Resource::Calls));
+        assert_eq!(Resource::find("/api/calls/CA1"), Some(Resource::Call("CA1")));
+        assert_eq!(Resource::find("/api/calls/CA1/"), Some(Resource::Call("CA1")));
+        for none in ["/api", "/api/callsx", "/api/calls/CA1/events", "/api/twilio/voice/answer", "/"] {
+            assert_eq!(Resource::find(none), None, "{none}");
+        }
+    }
+}

@@ -1,0 +1,170 @@
+//! The api function's events (`events/api-*.json`: API Gateway HTTP API
+//! payload 2.0, with the claims its JWT authorizer passes) against calls
+//! stored on DynamoDB Local: each token sees its own tenant's calls and
+//! nothing of another's, through every route, filter and cursor.
+
+use calltrack_api::Api;
+use calltrack_api::lambda::{request_of, to_event};
+use calltrack_core::fixtures::{Lifecycle, T0, number};
+use calltrack_core::ports::RecordCalls;
+use calltrack_dynamo::DynamoStore;
+use calltrack_dynamo::testing::{sibling, store};
+use calltrack_service::Settings;
+use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequest;
+use serde_json::{Value, json};
+
+fn event(name: &str) -> Value {
+    let path = format!("{}/../../events/{name}", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// `GET path?query` as `tenant`'s user `user` (no claims at all for `None`).
+fn get(path: &str, query: &str, tenant: Option<&str>) -> Value {
+    let mut event = event(if path == "/api/calls" { "api-calls.json" } else { "api-call.json" });
+    event["rawPath"] = json!(path);
+    event["requestContext"]["http"]["path"] = json!(path);
+    event["rawQueryString"] = json!(query);
+    match tenant {
+        Some(tenant) => event["requestContext"]["authorizer"]["jwt"]["claims"]["custom:tenant_id"] = json!(tenant),
+        None => {
+            event["requestContext"].as_object_mut().unwrap().remove("authorizer");
+        }
+    }
+    event
+}
+
+/// What the function answers: status, content type, and the body as JSON.
+async fn answer(api: &Api<DynamoStore>, event: Value) -> (i64, String, Value) {
+    let event: ApiGatewayV2httpRequest = serde_json::from_value(event).unwrap();
+    let response = to_event(api.handle(&request_of(event)).await);
+    let content_type = response.headers["content-type"].to_str().unwrap().to_owned();
+    let body = match response.body.unwrap() {
+        lambda_http::aws_lambda_events::encodings::Body::Text(text) => serde_json::from_str(&text).unwrap(),
+        other => panic!("{other:?}"),
+    };
+    (response.status_code, content_type, body)
+}
+
+/// Five calls of `tenant-demo` (a minute apart; the 2nd and 4th qualify) and two of `tenant-other`.
+async fn api() -> (Api<DynamoStore>, Vec<String>, Vec<String>) {
+    let (api, demo, other, _) = api_and_store().await;
+    (api, demo, other)
+}
+
+/// [`api`], and its tables for more calls.
+async fn api_and_store() -> (Api<DynamoStore>, Vec<String>, Vec<String>, DynamoStore) {
+    let store = store().await;
+    let mut demo = Vec::new();
+    let mut other = Vec::new();
+    for n in 0..7u64 {
+        let (tenant, sids) = if n < 5 { ("tenant-demo", &mut demo) } else { ("tenant-other", &mut other) };
+        let call = Lifecycle::new(500 + n);
+        let mut answer = call.answer(Some(&number(tenant, "user-demo", None)));
+        let start = T0 + n as i64 * 60_000;
+        (answer.call.started_at, answer.call.created_at, answer.call.updated_at) = (start, start, start);
+        store.record(&answer).await.unwrap();
+        let talk = if n % 2 == 1 { 40 } else { 5 };
+        store.record(&call.dial("completed", Some(talk), 300)).await.unwrap();
+        store.record(&call.parent_status(0, "completed", 300, Some(talk + 3))).await.unwrap();
+        sids.push(call.call_sid);
+    }
+    demo.reverse();
+    other.reverse();
+    let more = sibling(&store);
+    (Api::new(store, Settings::default()), demo, other, more)
+}
+
+fn sids(body: &Value) -> Vec<String> {
+    body["calls"].as_array().unwrap().iter().map(|c| c["callSid"].as_str().unwrap().to_owned()).collect()
+}
+
+#[tokio::test]
+async fn the_sample_events_answer_as_documented() {
+    let (api, demo, _) = api().await;
+    // events/api-calls.json: qualified calls, two a page.
+    let (status, content_type, body) = answer(&api, event("api-calls.json")).await;
+    assert_eq!((status, content_type.as_str()), (200, "application/json"));
+    assert_eq!(sids(&body), [demo[1].clone(), demo[3].clone()], "the qualified ones, newest first");
+    assert!(body["calls"][0]["qualified"].as_bool().unwrap());
+    assert_eq!(body["nextCursor"], Value::Null, "no more");
+    // events/api-call.json names a call nobody has.
+    let (status, content_type, body) = answer(&api, event("api-call.json")).await;
+    assert_eq!((status, content_type.as_str(), body["status"].as_i64()), (404, "application/problem+json", Some(404)));
+}
+
+#[tokio::test]
+async fn pages_walk_a_tenants_calls_newest_first_without_skips_or_repeats() {
+    let (api, demo, _, store) = api_and_store().await;
+    let mut seen = Vec::new();
+    let mut query = "limit=2".to_owned();
+    loop {
+        let (status, _, body) = answer(&api, get("/api/calls", &query, Some("tenant-demo"))).await;
+        assert_eq!(status, 200, "{body}");
+        seen.extend(sids(&body));
+        // A new call comes in between pages: it lists first next time, and moves nothing on this walk.
+        let call = Lifecycle::new(600 + seen.len() as u64);
+        let mut newer = call.answer(Some(&number("tenant-demo", "user-demo", None)));
+        let start = T0 + 3_600_000 + seen.len() as i64;
+        (newer.call.started_at, newer.call.created_at, newer.call.updated_at) = (start, start, start);
+        store.record(&newer).await.unwrap();
+        match body["nextCursor"].as_str() {
+            Some(cursor) => query = format!("limit=2&cursor={cursor}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen, demo);
+
+    let (_, _, body) =
+        answer(&api, get("/api/calls", "since=2030-01-01T00%3A02%3A00Z&until=2030-01-01T00%3A03%3A00Z", Some("tenant-demo"))).await;
+    assert_eq!(body["calls"].as_array().unwrap().len(), 0, "T0 is 2030-01-03: nothing that early");
+    let (_, _, body) = answer(&api, get("/api/calls", "userId=user-demo&qualified=true", Some("tenant-demo"))).await;
+    assert_eq!(sids(&body), [demo[1].clone(), demo[3].clone()]);
+}
+
+#[tokio::test]
+async fn a_token_sees_nothing_of_another_tenant() {
+    let (api, demo, other) = api().await;
+    let (_, _, body) = answer(&api, get("/api/calls", "", Some("tenant-other"))).await;
+    assert_eq!(sids(&body), other);
+    // Another tenant's call is a 404 exactly like a call nobody has.
+    let (status, _, theirs) = answer(&api, get(&format!("/api/calls/{}", demo[0]), "", Some("tenant-other"))).await;
+    let (_, _, nobodys) = answer(&api, get("/api/calls/CA0123456789abcdef0123456789abcdef", "", Some("tenant-other"))).await;
+    assert_eq!(status, 404);
+    assert_eq!(theirs["detail"], format!("no call {}", demo[0]));
+    assert_eq!((theirs["title"].clone(), theirs["status"].clone()), (nobodys["title"].clone(), nobodys["status"].clone()));
+    // The owner reads it, with its events.
+    let (status, _, mine) = answer(&api, get(&format!("/api/calls/{}", demo[0]), "", Some("tenant-demo"))).await;
+    assert_eq!((status, mine["tenantId"].as_str(), mine["events"].as_array().map(Vec::len)), (200, Some("tenant-demo"), Some(3)));
+    // A cursor from one tenant's listing continues only the other's own.
+    let (_, _, first) = answer(&api, get("/api/calls", "limit=1", Some("tenant-demo"))).await;
+    let cursor = first["nextCursor"].as_str().unwrap();
+    let (_, _, crossed) = answer(&api, get("/api/calls", &format!("cursor={cursor}"), Some("tenant-other"))).await;
+    assert!(sids(&crossed).iter().all(|sid| other.contains(sid)), "{crossed}");
+    // No filter reaches across: tenantId is not a parameter.
+    let (status, _, body) = answer(&api, get("/api/calls", "tenantId=tenant-demo", Some("tenant-other"))).await;
+    assert_eq!((status, body["invalidParams"][0]["name"].as_str()), (400, Some("tenantId")));
+}
+
+#[tokio::test]
+async fn refusals_are_problems_naming_what_is_wrong() {
+    let (api, _, _) = api().await;
+    let (status, content_type, body) = answer(&api, get("/api/calls", "", None)).await;
+    assert_eq!((status, content_type.as_str(), body["title"].as_str()), (401, "application/problem+json", Some("Unauthorized")));
+    let mut no_tenant = get("/api/calls", "", Some("x"));
+    no_tenant["requestContext"]["authorizer"]["jwt"]["claims"].as_object_mut().unwrap().remove("custom:tenant_id");
+    let (status, _, body) = answer(&api, no_tenant).await;
+    assert_eq!((status, body["detail"].as_str()), (403, Some("the token has no custom:tenant_id claim naming its tenant")));
+    let (status, _, body) = answer(&api, get("/api/calls", "limit=500", Some("tenant-demo"))).await;
+    assert_eq!(
+        (status, body["invalidParams"][0]["name"].as_str(), body["detail"].as_str()),
+        (400, Some("limit"), Some("limit: must be 1 to 100, not 500"))
+    );
+    let (status, _, body) = answer(&api, get("/api/calls/not-a-sid", "", Some("tenant-demo"))).await;
+    assert_eq!((status, body["invalidParams"][0]["name"].as_str()), (400, Some("callSid")));
+    let mut post = get("/api/calls", "", Some("tenant-demo"));
+    post["requestContext"]["http"]["method"] = json!("POST");
+    let (status, _, _) = answer(&api, post).await;
+    assert_eq!(status, 405);
+    let (status, _, _) = answer(&api, get("/api/nothing", "", None)).await;
+    assert_eq!(status, 404, "an unknown resource, token or not");
+}
