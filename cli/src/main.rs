@@ -1,6 +1,7 @@
 //! `calltrack`: run the webhooks locally, manage tracking numbers, see calls,
 //! simulate Twilio, and debug signatures. Each subcommand lives in its own file.
 
+mod authorizer;
 mod calls;
 mod connect;
 mod numbers;

@@ -1,9 +1,13 @@
 //! `calltrack serve`: the functions' own handlers behind one local HTTP server,
 //! with the routes of template.yaml, and the replay function's loop on the
 //! callback queue. What `sam local start-api` would give, without Docker;
-//! meant for ngrok and a real Twilio number.
+//! meant for ngrok and a real Twilio number. The API's routes (`/api/…` but
+//! Twilio's) go to the api function's handler, behind the JWT authorizer
+//! played as API Gateway plays it (`authorizer.rs`).
 
+use crate::authorizer::JwtAuthorizer;
 use crate::{Failure, storage};
+use calltrack_api::{Api, ApiRequest};
 use calltrack_dynamo::DynamoStore;
 use calltrack_service::aws::sdk_config;
 use calltrack_service::{App, Route, replay};
@@ -38,8 +42,23 @@ pub struct Args {
     /// (its dead-letter queue is <name>-dead-letter)
     #[arg(long, default_value = "calltrack-callbacks")]
     queue_name: String,
+    /// The OIDC issuer whose JWTs the API accepts, as its tokens' iss claim has
+    /// it (e.g. the stack's Cognito user pool); without one every API request is
+    /// answered 401
+    #[arg(long, env = "JWT_ISSUER")]
+    jwt_issuer: Option<String>,
+    /// The audience the API's JWTs must name (their aud, or else client_id)
+    #[arg(long, env = "JWT_AUDIENCE", value_delimiter = ',')]
+    jwt_audience: Vec<String>,
     #[command(flatten)]
     storage: storage::Storage,
+}
+
+/// What serves a request: the webhooks' app, or the API and its authorizer.
+struct Server {
+    app: App<DynamoStore>,
+    api: Api<DynamoStore>,
+    authorizer: Option<JwtAuthorizer>,
 }
 
 /// How often a callback is tried before it goes to the dead-letter queue
@@ -54,20 +73,29 @@ pub async fn run(args: Args) -> Result<(), Failure> {
     let base = args.public_base_url.clone().unwrap_or_else(|| format!("http://{address}"));
     let settings = calltrack_service::Settings { public_base_url: Some(base.trim_end_matches('/').to_owned()), ..args.storage.settings()? };
     let queue = queue(&args, settings.callback_queue_url.as_deref()).await?;
+    let authorizer = match args.jwt_issuer.as_deref().filter(|i| !i.trim().is_empty()) {
+        Some(issuer) => Some(JwtAuthorizer::discover(issuer, &args.jwt_audience).await?),
+        None => None,
+    };
+    let api = Api::new(args.storage.store().await?, settings.clone());
     let mut app = App::new(args.storage.store().await?, Keyring::parse(&args.auth_token)?, settings, "serve");
     if let Some(queue) = &queue {
         app = app.with_queue(queue.clone());
     }
-    let app = Arc::new(app);
+    let server = Arc::new(Server { app, api, authorizer });
     println!("calltrack serving on http://{address} (signatures checked against {base}); Ctrl-C stops", address = address);
     for route in Route::ALL {
         println!("  POST {base}{}", route.path());
     }
+    match &server.authorizer {
+        Some(authorizer) => println!("  GET  {base}/api/calls, /api/calls/{{callSid}}: JWTs of {}", authorizer.issuer()),
+        None => println!("  GET  {base}/api/calls, /api/calls/{{callSid}}: answered 401 without --jwt-issuer"),
+    }
     match queue {
         Some(queue) => {
             println!("  callbacks that storage cannot take go to {} and are applied from there", queue.url());
-            let app = app.clone();
-            tokio::spawn(async move { replay::poll(app.store(), app.settings(), &queue).await });
+            let server = server.clone();
+            tokio::spawn(async move { replay::poll(server.app.store(), server.app.settings(), &queue).await });
         }
         None => println!("  no callback queue (--queue-url or --sqs-endpoint-url): a callback that storage cannot take is answered 503"),
     }
@@ -79,9 +107,9 @@ pub async fn run(args: Args) -> Result<(), Failure> {
             _ = &mut shutdown => return Ok(()),
             accepted = listener.accept() => {
                 let Ok((socket, _)) = accepted else { continue };
-                let app = app.clone();
+                let server = server.clone();
                 tokio::spawn(async move {
-                    let service = service_fn(move |request| handle(app.clone(), request));
+                    let service = service_fn(move |request| handle(server.clone(), request));
                     let _ = http1::Builder::new().serve_connection(TokioIo::new(socket), service).await;
                 });
             }
@@ -109,15 +137,39 @@ async fn queue(args: &Args, from_settings: Option<&str>) -> Result<Option<SqsQue
     }))
 }
 
-/// One HTTP request through the same `App::handle` the Lambdas run.
-async fn handle(app: Arc<App<DynamoStore>>, request: hyper::Request<Incoming>) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
+/// One HTTP request through the same handlers the Lambdas run: the API's
+/// routes behind the JWT authorizer, the webhooks behind their signatures.
+async fn handle(server: Arc<Server>, request: hyper::Request<Incoming>) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
     let (parts, body) = request.into_parts();
     let body = match body.collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(_) => return Ok(text(400, "unreadable body")),
     };
+    let path = parts.uri.path();
+    if path.starts_with("/api/") && !path.starts_with("/api/twilio/") {
+        let authorization = parts.headers.get("authorization").and_then(|v| v.to_str().ok());
+        let claims = server.authorizer.as_ref().and_then(|authorizer| match authorizer.claims(authorization) {
+            Ok(claims) => Some(claims),
+            Err(why) => {
+                lambda_http::tracing::info!(path, reason = %why, "token refused");
+                None
+            }
+        });
+        let request = ApiRequest {
+            method: parts.method.to_string(),
+            path: path.to_owned(),
+            query: parts.uri.query().unwrap_or_default().to_owned(),
+            body: body.to_vec(),
+            claims,
+        };
+        let answer = server.api.handle(&request).await;
+        let mut response = hyper::Response::new(Full::new(Bytes::from(answer.body)));
+        *response.status_mut() = hyper::StatusCode::from_u16(answer.status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
+        response.headers_mut().insert("content-type", hyper::header::HeaderValue::from_static(answer.content_type));
+        return Ok(response);
+    }
     let request = lambda_http::Request::from_parts(parts, lambda_http::Body::from(body.to_vec()));
-    let response = app.handle(Route::ALL, &request).await;
+    let response = server.app.handle(Route::ALL, &request).await;
     let (parts, body) = response.into_parts();
     Ok(hyper::Response::from_parts(parts, Full::new(Bytes::from(body.to_vec()))))
 }
