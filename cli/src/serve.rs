@@ -88,8 +88,8 @@ pub async fn run(args: Args) -> Result<(), Failure> {
         println!("  POST {base}{}", route.path());
     }
     match &server.authorizer {
-        Some(authorizer) => println!("  GET  {base}/api/calls, /api/calls/{{callSid}}: JWTs of {}", authorizer.issuer()),
-        None => println!("  GET  {base}/api/calls, /api/calls/{{callSid}}: answered 401 without --jwt-issuer"),
+        Some(authorizer) => println!("  the API ({base}/api/calls, /api/numbers): JWTs of {}", authorizer.issuer()),
+        None => println!("  the API ({base}/api/calls, /api/numbers): answered 401 without --jwt-issuer"),
     }
     match queue {
         Some(queue) => {
@@ -165,7 +165,9 @@ async fn handle(server: Arc<Server>, request: hyper::Request<Incoming>) -> Resul
         let answer = server.api.handle(&request).await;
         let mut response = hyper::Response::new(Full::new(Bytes::from(answer.body)));
         *response.status_mut() = hyper::StatusCode::from_u16(answer.status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
-        response.headers_mut().insert("content-type", hyper::header::HeaderValue::from_static(answer.content_type));
+        if !answer.content_type.is_empty() {
+            response.headers_mut().insert("content-type", hyper::header::HeaderValue::from_static(answer.content_type));
+        }
         return Ok(response);
     }
     let request = lambda_http::Request::from_parts(parts, lambda_http::Body::from(body.to_vec()));

@@ -1,10 +1,10 @@
 //! A request to the API, routed: which resource, then who asks, then the
 //! route's answer as JSON or a problem. Logs one line per request.
 
-use crate::calls;
 use crate::principal::Principal;
 use crate::problem::Problem;
-use calltrack_core::ports::ReadCalls;
+use crate::{calls, numbers};
+use calltrack_core::ports::{ManageTenantNumbers, ReadCalls};
 use calltrack_service::Settings;
 use lambda_http::tracing;
 use std::collections::HashMap;
@@ -39,6 +39,10 @@ impl ApiResponse {
         }
     }
 
+    fn no_content() -> Self {
+        ApiResponse { status: 204, content_type: "", body: String::new() }
+    }
+
     fn problem(problem: &Problem) -> Self {
         ApiResponse {
             status: problem.status,
@@ -55,14 +59,31 @@ enum Resource<'a> {
     Calls,
     /// `/api/calls/{callSid}`
     Call(&'a str),
+    /// `/api/numbers`
+    Numbers,
+    /// `/api/numbers/{phoneNumber}`
+    Number(&'a str),
 }
 
 impl<'a> Resource<'a> {
     fn find(path: &'a str) -> Option<Self> {
-        let rest = path.strip_prefix("/api/calls")?;
+        let (collection, rest) = [("/api/calls", Resource::Calls), ("/api/numbers", Resource::Numbers)]
+            .into_iter()
+            .find_map(|(prefix, collection)| Some((collection, path.strip_prefix(prefix)?)))?;
         match rest.trim_end_matches('/') {
-            "" => Some(Resource::Calls),
-            sid => sid.strip_prefix('/').filter(|sid| !sid.contains('/')).map(Resource::Call),
+            "" => Some(collection),
+            item => {
+                let item = item.strip_prefix('/').filter(|item| !item.contains('/'))?;
+                Some(if collection == Resource::Calls { Resource::Call(item) } else { Resource::Number(item) })
+            }
+        }
+    }
+
+    /// The methods it allows, as a 405 names them.
+    fn allows(self) -> &'static str {
+        match self {
+            Resource::Calls | Resource::Call(_) | Resource::Numbers => "GET",
+            Resource::Number(_) => "PUT, DELETE",
         }
     }
 }
@@ -73,7 +94,7 @@ pub struct Api<S> {
     settings: Settings,
 }
 
-impl<S: ReadCalls + Sync> Api<S> {
+impl<S: ReadCalls + ManageTenantNumbers + Sync> Api<S> {
     pub fn new(store: S, settings: Settings) -> Self {
         Api { store, settings }
     }
@@ -103,7 +124,13 @@ impl<S: ReadCalls + Sync> Api<S> {
         let response = match (resource, request.method.as_str()) {
             (Resource::Calls, "GET") => ApiResponse::json(&calls::list(&self.store, &principal, &request.query).await?),
             (Resource::Call(sid), "GET") => ApiResponse::json(&calls::get(&self.store, &principal, sid).await?),
-            (Resource::Calls | Resource::Call(_), _) => return Err(Problem::method_not_allowed("GET")),
+            (Resource::Numbers, "GET") => ApiResponse::json(&numbers::list(&self.store, &principal).await?),
+            (Resource::Number(number), "PUT") => ApiResponse::json(&numbers::put(&self.store, &principal, number, &request.body).await?),
+            (Resource::Number(number), "DELETE") => {
+                numbers::delete(&self.store, &principal, number).await?;
+                ApiResponse::no_content()
+            }
+            (resource, _) => return Err(Problem::method_not_allowed(resource.allows())),
         };
         Ok((response, principal))
     }
@@ -119,7 +146,9 @@ mod tests {
         assert_eq!(Resource::find("/api/calls/"), Some(Resource::Calls));
         assert_eq!(Resource::find("/api/calls/CA1"), Some(Resource::Call("CA1")));
         assert_eq!(Resource::find("/api/calls/CA1/"), Some(Resource::Call("CA1")));
-        for none in ["/api", "/api/callsx", "/api/calls/CA1/events", "/api/twilio/voice/answer", "/"] {
+        assert_eq!(Resource::find("/api/numbers"), Some(Resource::Numbers));
+        assert_eq!(Resource::find("/api/numbers/%2B18005551212"), Some(Resource::Number("%2B18005551212")));
+        for none in ["/api", "/api/callsx", "/api/calls/CA1/events", "/api/numbersx", "/api/numbers/1/2", "/api/twilio/voice/answer", "/"] {
             assert_eq!(Resource::find(none), None, "{none}");
         }
     }

@@ -46,7 +46,9 @@ pub fn request_of(event: ApiGatewayV2httpRequest) -> ApiRequest {
 pub fn to_event(response: ApiResponse) -> ApiGatewayV2httpResponse {
     let mut event = ApiGatewayV2httpResponse::default();
     event.status_code = i64::from(response.status);
-    event.headers.insert("content-type", HeaderValue::from_static(response.content_type));
-    event.body = Some(Body::Text(response.body));
+    if !response.content_type.is_empty() {
+        event.headers.insert("content-type", HeaderValue::from_static(response.content_type));
+        event.body = Some(Body::Text(response.body));
+    }
     event
 }

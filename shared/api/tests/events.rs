@@ -168,3 +168,80 @@ async fn refusals_are_problems_naming_what_is_wrong() {
     let (status, _, _) = answer(&api, get("/api/nothing", "", None)).await;
     assert_eq!(status, 404, "an unknown resource, token or not");
 }
+
+/// `events/api-number-put.json` as `tenant`'s admin (or member), for `number`, with `body`.
+fn put_number(number: &str, body: Option<Value>, tenant: &str, admin: bool) -> Value {
+    let mut event = event("api-number-put.json");
+    let path = format!("/api/numbers/{}", number.replace('+', "%2B"));
+    event["rawPath"] = json!(path);
+    event["requestContext"]["http"]["path"] = json!(path);
+    let claims = &mut event["requestContext"]["authorizer"]["jwt"]["claims"];
+    claims["custom:tenant_id"] = json!(tenant);
+    claims["cognito:groups"] = json!(if admin { "[admin]" } else { "[sales]" });
+    if let Some(body) = body {
+        event["body"] = json!(body.to_string());
+    }
+    event
+}
+
+fn with_method(mut event: Value, method: &str) -> Value {
+    event["requestContext"]["http"]["method"] = json!(method);
+    event
+}
+
+fn numbers(body: &Value) -> Vec<String> {
+    body["numbers"].as_array().unwrap().iter().map(|n| n["phoneNumber"].as_str().unwrap().to_owned()).collect()
+}
+
+#[tokio::test]
+async fn admins_manage_their_tenants_numbers_and_nobody_elses() {
+    let (api, _, _) = api().await;
+    // events/api-number-put.json: an admin adds a number.
+    let (status, _, added) = answer(&api, event("api-number-put.json")).await;
+    assert_eq!(status, 200, "{added}");
+    assert_eq!(
+        (added["phoneNumber"].as_str(), added["tenantId"].as_str(), added["minTalkSeconds"].as_u64(), added["record"].as_bool()),
+        (Some("+18005551212"), Some("tenant-demo"), Some(45), Some(true))
+    );
+    let list = |tenant: &str| {
+        let mut event = with_method(put_number("+18005551212", None, tenant, false), "GET");
+        (event["rawPath"], event["body"]) = (json!("/api/numbers"), Value::Null);
+        event
+    };
+    let (status, _, mine) = answer(&api, list("tenant-demo")).await;
+    assert_eq!((status, numbers(&mine)), (200, vec!["+18005551212".to_owned()]), "a member lists them too");
+    let (_, _, theirs) = answer(&api, list("tenant-other")).await;
+    assert!(numbers(&theirs).is_empty());
+
+    // Another tenant can neither take it over nor remove it, and learns nothing more than a 404.
+    let takeover = json!({ "userId": "mallory", "forwardTo": "+14155550999" });
+    let (status, _, body) = answer(&api, put_number("+18005551212", Some(takeover), "tenant-other", true)).await;
+    assert_eq!((status, body["detail"].as_str()), (404, Some("no tracking number +18005551212 in this tenant")));
+    let (status, _, _) = answer(&api, with_method(put_number("+18005551212", None, "tenant-other", true), "DELETE")).await;
+    assert_eq!(status, 404);
+    let (_, _, mine) = answer(&api, list("tenant-demo")).await;
+    assert_eq!(mine["numbers"][0]["forwardTo"], "+14155550123", "unchanged");
+
+    // Members may not change numbers.
+    let (status, _, body) = answer(&api, put_number("+18005551212", None, "tenant-demo", false)).await;
+    assert_eq!((status, body["detail"].as_str()), (403, Some("only the tenant's admins may change its numbers")));
+    let (status, _, _) = answer(&api, with_method(put_number("+18005551212", None, "tenant-demo", false), "DELETE")).await;
+    assert_eq!(status, 403);
+
+    // A bad body or number is named; nothing is written.
+    let (status, _, body) = answer(&api, put_number("+18005550100", Some(json!({ "userId": "bob" })), "tenant-demo", true)).await;
+    assert_eq!((status, body["invalidParams"][0]["name"].as_str()), (400, Some("forwardTo")));
+    let (status, _, body) = answer(&api, put_number("8005550100", None, "tenant-demo", true)).await;
+    assert_eq!((status, body["invalidParams"][0]["name"].as_str()), (400, Some("phoneNumber")));
+    let (_, _, mine) = answer(&api, list("tenant-demo")).await;
+    assert_eq!(numbers(&mine).len(), 1);
+
+    // The admin removes it: 204, then it is gone.
+    let delete = || with_method(put_number("+18005551212", None, "tenant-demo", true), "DELETE");
+    let event: ApiGatewayV2httpRequest = serde_json::from_value(delete()).unwrap();
+    let response = to_event(api.handle(&request_of(event)).await);
+    assert_eq!((response.status_code, response.body.is_none()), (204, true));
+    assert_eq!(answer(&api, delete()).await.0, 404);
+    let (status, _, body) = answer(&api, with_method(put_number("+18005551212", None, "tenant-demo", true), "POST")).await;
+    assert_eq!((status, body["detail"].as_str()), (405, Some("this resource allows PUT, DELETE")));
+}

@@ -5,7 +5,7 @@
 use crate::call::{Applied, CallUpdate, ForeignAccount};
 use crate::deferred::DeferredCallback;
 use crate::tracking_number::TrackingNumber;
-use crate::view::{CallQuery, CallSummary, CallView, Page, Scope};
+use crate::view::{CallQuery, CallSummary, CallView, Page, Scope, TenantId};
 use calltrack_twilio::fields::{CallSid, PhoneNumber};
 use std::fmt;
 use std::future::Future;
@@ -84,6 +84,21 @@ pub trait ManageNumbers: Send + Sync {
     /// Every tracking number, in number order. Reads them all: a tool's
     /// listing, never on a webhook's path.
     fn tracking_numbers(&self) -> impl Future<Output = Result<Vec<TrackingNumber>, StorageError>> + Send;
+}
+
+/// A tenant's side of its tracking numbers, as the API gives it: never
+/// another tenant's, which is as if it did not exist.
+pub trait ManageTenantNumbers: Send + Sync {
+    /// `tenant`'s numbers, in number order (an index query, never a scan).
+    fn numbers_of(&self, tenant: &TenantId) -> impl Future<Output = Result<Vec<TrackingNumber>, StorageError>> + Send;
+
+    /// Adds `number` (its `tenant_id` names the tenant) or replaces it when it
+    /// is that tenant's already; `false`, writing nothing, when another
+    /// tenant has it.
+    fn put_number_of(&self, number: &TrackingNumber) -> impl Future<Output = Result<bool, StorageError>> + Send;
+
+    /// Removes `tenant`'s `number`; `false` when the tenant has no such number.
+    fn remove_number_of(&self, tenant: &TenantId, number: &PhoneNumber) -> impl Future<Output = Result<bool, StorageError>> + Send;
 }
 
 #[cfg(test)]

@@ -38,9 +38,11 @@ use aws_sdk_dynamodb::types::{
     WriteRequest,
 };
 use calltrack_core::call::{Applied, Call, CallUpdate, ForeignAccount};
-use calltrack_core::ports::{CallerCall, EraseCallers, LookUpNumbers, ManageNumbers, ReadCalls, RecordCalls, Recorded, StorageError};
+use calltrack_core::ports::{
+    CallerCall, EraseCallers, LookUpNumbers, ManageNumbers, ManageTenantNumbers, ReadCalls, RecordCalls, Recorded, StorageError,
+};
 use calltrack_core::tracking_number::TrackingNumber;
-use calltrack_core::view::{CallQuery, CallSummary, CallView, Cursor, Page, Scope};
+use calltrack_core::view::{CallQuery, CallSummary, CallView, Cursor, Page, Scope, TenantId};
 use calltrack_twilio::fields::{CallSid, Field, PhoneNumber};
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
@@ -452,6 +454,61 @@ impl ManageNumbers for DynamoStore {
         let mut numbers: Vec<TrackingNumber> = self.scan_all(&self.tables.numbers).await?;
         numbers.sort_by(|a, b| a.phone_number.cmp(&b.phone_number));
         Ok(numbers)
+    }
+}
+
+impl ManageTenantNumbers for DynamoStore {
+    async fn numbers_of(&self, tenant: &TenantId) -> Result<Vec<TrackingNumber>, StorageError> {
+        let pages = self
+            .client
+            .query()
+            .table_name(&self.tables.numbers)
+            .index_name("ByTenant")
+            .key_condition_expression("tenantId = :tenant")
+            .expression_attribute_values(":tenant", AttributeValue::S(tenant.to_string()))
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<Vec<Item>, _>>()
+            .await
+            .map_err(|e| storage(DisplayErrorContext(e)))?;
+        // An index is eventually consistent: a number can have moved since.
+        let numbers: Vec<TrackingNumber> = pages.into_iter().map(from_item).collect::<Result<_, _>>()?;
+        Ok(numbers.into_iter().filter(|n| n.tenant_id == tenant.as_str()).collect())
+    }
+
+    async fn put_number_of(&self, number: &TrackingNumber) -> Result<bool, StorageError> {
+        let written = self
+            .client
+            .put_item()
+            .table_name(&self.tables.numbers)
+            .set_item(Some(to_item(number)?))
+            .condition_expression("attribute_not_exists(phoneNumber) OR tenantId = :tenant")
+            .expression_attribute_values(":tenant", AttributeValue::S(number.tenant_id.clone()))
+            .send()
+            .await;
+        match written {
+            Ok(_) => Ok(true),
+            Err(err) if err.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
+            Err(err) => Err(storage(DisplayErrorContext(err))),
+        }
+    }
+
+    async fn remove_number_of(&self, tenant: &TenantId, number: &PhoneNumber) -> Result<bool, StorageError> {
+        let removed = self
+            .client
+            .delete_item()
+            .table_name(&self.tables.numbers)
+            .key("phoneNumber", AttributeValue::S(number.as_str().to_owned()))
+            .condition_expression("tenantId = :tenant")
+            .expression_attribute_values(":tenant", AttributeValue::S(tenant.to_string()))
+            .send()
+            .await;
+        match removed {
+            Ok(_) => Ok(true),
+            Err(err) if err.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
+            Err(err) => Err(storage(DisplayErrorContext(err))),
+        }
     }
 }
 

@@ -5,7 +5,7 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 use calltrack_core::call::{CallUpdate, EventId, EventKind, ForeignAccount};
 use calltrack_core::fixtures::*;
-use calltrack_core::ports::{LookUpNumbers, ManageNumbers, ReadCalls, RecordCalls, Recorded};
+use calltrack_core::ports::{LookUpNumbers, ManageNumbers, ManageTenantNumbers, ReadCalls, RecordCalls, Recorded};
 use calltrack_core::tracking_number::TrackingNumber;
 use calltrack_core::view::{CallQuery, CallSummary, CallView, Cursor, Scope, TenantId};
 use calltrack_dynamo::DynamoStore;
@@ -508,4 +508,29 @@ async fn the_write_itself_requires_the_calls_account() {
     store.client().update_item().table_name(table).key("callSid", key).update_expression("REMOVE accountSid").send().await.unwrap();
     record_all(&sibling(&store), &[older.parent_status(0, "completed", 40, Some(40))]).await;
     assert_eq!(item(&store, &older).await["accountSid"], AttributeValue::S(ACCOUNT.into()));
+}
+
+#[tokio::test]
+async fn a_tenant_lists_adds_and_removes_only_its_own_numbers() {
+    let store = store().await;
+    let (acme, other) = (tenant_id("acme"), tenant_id("other"));
+    let mut mine = number("acme", "jane", None);
+    assert!(store.put_number_of(&mine).await.unwrap(), "a new number");
+    mine.lead_source = Some("Billboard".into());
+    assert!(store.put_number_of(&mine).await.unwrap(), "its own number, replaced");
+    let theirs = TrackingNumber { tenant_id: "other".into(), ..mine.clone() };
+    assert!(!store.put_number_of(&theirs).await.unwrap(), "another tenant's number is not taken over");
+    assert_eq!(store.tracking_number(&mine.phone_number).await.unwrap(), Some(mine.clone()), "and nothing was written");
+    let second = TrackingNumber { phone_number: PhoneNumber::e164("number", "+18005550100").unwrap(), ..theirs.clone() };
+    assert!(store.put_number_of(&second).await.unwrap());
+
+    assert_eq!(store.numbers_of(&acme).await.unwrap(), std::slice::from_ref(&mine));
+    assert_eq!(store.numbers_of(&other).await.unwrap(), [second]);
+    assert!(store.numbers_of(&tenant_id("nobody")).await.unwrap().is_empty());
+
+    assert!(!store.remove_number_of(&other, &mine.phone_number).await.unwrap(), "another tenant's stays");
+    assert!(store.tracking_number(&mine.phone_number).await.unwrap().is_some());
+    assert!(store.remove_number_of(&acme, &mine.phone_number).await.unwrap());
+    assert!(!store.remove_number_of(&acme, &mine.phone_number).await.unwrap(), "gone already");
+    assert!(store.numbers_of(&acme).await.unwrap().is_empty());
 }
