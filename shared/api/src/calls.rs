@@ -8,7 +8,6 @@ use calltrack_core::ports::ReadCalls;
 use calltrack_core::view::{CallQuery, CallSummary, CallView, Cursor, Scope};
 use calltrack_twilio::Params;
 use calltrack_twilio::fields::{CallSid, Field};
-use lambda_http::tracing;
 use serde::Serialize;
 
 /// Calls a page holds unless `limit` says otherwise, and the most it may say.
@@ -66,7 +65,7 @@ pub fn list_query(principal: &Principal, query: &str) -> Result<CallQuery, Probl
 
 pub async fn list<S: ReadCalls>(store: &S, principal: &Principal, query: &str) -> Result<CallList, Problem> {
     let listing = list_query(principal, query)?;
-    let page = store.calls(&listing).await.map_err(storage_failed)?;
+    let page = store.calls(&listing).await?;
     Ok(CallList { calls: page.items, next_cursor: page.next_cursor.map(|c| c.to_string()) })
 }
 
@@ -74,12 +73,7 @@ pub async fn list<S: ReadCalls>(store: &S, principal: &Principal, query: &str) -
 pub async fn get<S: ReadCalls>(store: &S, principal: &Principal, call_sid: &str) -> Result<CallView, Problem> {
     let sid = CallSid::parse("callSid", call_sid)?;
     let scope = Scope::Tenant(principal.tenant.clone());
-    store.call(&scope, &sid).await.map_err(storage_failed)?.ok_or_else(|| Problem::not_found(format!("no call {sid}")))
-}
-
-fn storage_failed(err: calltrack_core::ports::StorageError) -> Problem {
-    tracing::error!(reason = %err, "api storage");
-    Problem::unavailable()
+    store.call(&scope, &sid).await?.ok_or_else(|| Problem::not_found(format!("no call {sid}")))
 }
 
 /// `2026-11-21` (midnight UTC) or an RFC 3339 time (`2026-11-21T09:00:00Z`),

@@ -8,7 +8,6 @@ use crate::problem::Problem;
 use calltrack_core::ports::ManageTenantNumbers;
 use calltrack_core::tracking_number::TrackingNumber;
 use calltrack_twilio::fields::{AccountSid, Field, PhoneNumber};
-use lambda_http::tracing;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Serialize)]
@@ -36,14 +35,14 @@ struct NumberBody {
 const MAX_MIN_TALK_SECONDS: u32 = 3600;
 
 pub async fn list<S: ManageTenantNumbers>(store: &S, principal: &Principal) -> Result<NumberList, Problem> {
-    Ok(NumberList { numbers: store.numbers_of(&principal.tenant).await.map_err(storage_failed)? })
+    Ok(NumberList { numbers: store.numbers_of(&principal.tenant).await? })
 }
 
 pub async fn put<S: ManageTenantNumbers>(store: &S, principal: &Principal, number: &str, body: &[u8]) -> Result<TrackingNumber, Problem> {
     admin_only(principal)?;
     let phone_number = phone_number(number)?;
     let number = tracking_number(principal, phone_number, body)?;
-    match store.put_number_of(&number).await.map_err(storage_failed)? {
+    match store.put_number_of(&number).await? {
         true => Ok(number),
         false => Err(not_found(&number.phone_number)),
     }
@@ -52,7 +51,7 @@ pub async fn put<S: ManageTenantNumbers>(store: &S, principal: &Principal, numbe
 pub async fn delete<S: ManageTenantNumbers>(store: &S, principal: &Principal, number: &str) -> Result<(), Problem> {
     admin_only(principal)?;
     let phone_number = phone_number(number)?;
-    match store.remove_number_of(&principal.tenant, &phone_number).await.map_err(storage_failed)? {
+    match store.remove_number_of(&principal.tenant, &phone_number).await? {
         true => Ok(()),
         false => Err(not_found(&phone_number)),
     }
@@ -113,11 +112,6 @@ fn tracking_number(principal: &Principal, phone_number: PhoneNumber, body: &[u8]
         min_talk_seconds: body.min_talk_seconds,
         active: body.active.unwrap_or(true),
     })
-}
-
-fn storage_failed(err: calltrack_core::ports::StorageError) -> Problem {
-    tracing::error!(reason = %err, "api storage");
-    Problem::unavailable()
 }
 
 #[cfg(test)]

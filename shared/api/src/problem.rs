@@ -62,6 +62,14 @@ impl Problem {
     }
 }
 
+impl From<calltrack_core::ports::StorageError> for Problem {
+    /// Logged whole; the caller hears only that storage did not answer.
+    fn from(err: calltrack_core::ports::StorageError) -> Self {
+        lambda_http::tracing::error!(reason = %err, "api storage");
+        Problem::unavailable()
+    }
+}
+
 impl From<calltrack_twilio::Error> for Problem {
     /// A field's parse error names the field: `cursor is not a cursor …`.
     fn from(err: calltrack_twilio::Error) -> Self {
