@@ -99,6 +99,10 @@ impl<S: ReadCalls + ManageTenantNumbers + Sync> Api<S> {
         Api { store, settings }
     }
 
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
     pub async fn handle(&self, request: &ApiRequest) -> ApiResponse {
         let started = std::time::Instant::now();
         let (response, principal) = match self.answer(request).await {

@@ -69,6 +69,10 @@ pub struct DynamoStore {
     known: Mutex<HashMap<CallSid, Stored>>,
     /// Write capacity consumed by `record`, in thousandths of a unit.
     write_milli_units: AtomicU64,
+    /// Read capacity consumed by listings (`ReadCalls::calls`), in thousandths
+    /// of a unit, and how many requests they made.
+    read_milli_units: AtomicU64,
+    read_requests: AtomicU64,
     jitter: RandomState,
     /// Told of every stored item that could not be read as it stands.
     warn: Arc<dyn Fn(&Warning) + Send + Sync>,
@@ -82,6 +86,8 @@ impl DynamoStore {
             event_retention,
             known: Mutex::default(),
             write_milli_units: AtomicU64::new(0),
+            read_milli_units: AtomicU64::new(0),
+            read_requests: AtomicU64::new(0),
             jitter: RandomState::new(),
             warn: Arc::new(warn_in_log),
         }
@@ -106,6 +112,18 @@ impl DynamoStore {
     /// reported them (`ReturnConsumedCapacity`), indexes included.
     pub fn write_capacity_units(&self) -> f64 {
         self.write_milli_units.load(Ordering::Relaxed) as f64 / 1000.0
+    }
+
+    /// Requests made and read capacity units consumed by listings
+    /// ([`ReadCalls::calls`]) so far, as DynamoDB reported them.
+    pub fn reads(&self) -> (u64, f64) {
+        (self.read_requests.load(Ordering::Relaxed), self.read_milli_units.load(Ordering::Relaxed) as f64 / 1000.0)
+    }
+
+    fn count_read(&self, capacity: Option<&aws_sdk_dynamodb::types::ConsumedCapacity>) {
+        self.read_requests.fetch_add(1, Ordering::Relaxed);
+        let units = capacity.and_then(|c| c.capacity_units()).unwrap_or_default();
+        self.read_milli_units.fetch_add((units * 1000.0).round() as u64, Ordering::Relaxed);
     }
 
     fn remembered(&self, call_sid: &CallSid) -> Option<Stored> {
@@ -296,9 +314,11 @@ impl DynamoStore {
                     .client
                     .batch_get_item()
                     .request_items(&self.tables.calls, request)
+                    .return_consumed_capacity(ReturnConsumedCapacity::Total)
                     .send()
                     .await
                     .map_err(|e| storage(DisplayErrorContext(e)))?;
+                self.count_read(output.consumed_capacity().first());
                 for item in output.responses.unwrap_or_default().remove(&self.tables.calls).unwrap_or_default() {
                     if let Some(call) = self.readable_call(item).await? {
                         found.insert(call.call_sid.to_string(), call);
@@ -614,7 +634,9 @@ impl ReadCalls for DynamoStore {
             // One more than a page, to tell whether another page follows.
             .set_limit(limit.map(|l| l as i32 + 1))
             .set_exclusive_start_key(query.cursor.map(|cursor| start_key(key_name, &key, cursor)));
-        let output = request.send().await.map_err(|e| storage(DisplayErrorContext(e)))?;
+        let output =
+            request.return_consumed_capacity(ReturnConsumedCapacity::Total).send().await.map_err(|e| storage(DisplayErrorContext(e)))?;
+        self.count_read(output.consumed_capacity());
         // The indexes hold keys only, so that writes which change no key cost
         // no index writes; the calls themselves come in one batch read.
         let items = output.items();
