@@ -70,6 +70,7 @@ AROUND_THE_RESOURCES = [
         "Sid": "TheCommandLineOnTheTables",
         "Effect": "Allow",
         "Action": [
+            "dynamodb:BatchGetItem",
             "dynamodb:BatchWriteItem",
             "dynamodb:DeleteItem",
             "dynamodb:DescribeTable",

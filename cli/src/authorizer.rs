@@ -58,6 +58,8 @@ impl JwtAuthorizer {
         let key = DecodingKey::from_jwk(jwk).map_err(|e| format!("key {kid}: {e}"))?;
         let mut validation = Validation::new(Algorithm::RS256);
         validation.set_issuer(&[&self.issuer]);
+        // As API Gateway: a token must name its issuer and expiry; jsonwebtoken checks iss only when present.
+        validation.set_required_spec_claims(&["exp", "iss"]);
         validation.validate_aud = false;
         validation.validate_nbf = true;
         validation.leeway = 0;

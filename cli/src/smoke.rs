@@ -58,13 +58,19 @@ pub async fn run(args: Args) -> Result<(), Failure> {
         simulate::play(simulate::Args::one_call(target, Scenario::Voicemail, RETRIES, args.settle_seconds), vec![call], &random, seed)
             .await;
 
-    if args.keep {
+    let keep = args.keep;
+    if keep {
         println!("kept {call_sid}: `calltrack calls show {call_sid}`; `calltrack calls delete {call_sid} --tenant {tenant}` deletes it");
     } else {
         match calls::delete(&store, &storage, &tenant, &call_sid).await? {
             Some(events) => println!("deleted {call_sid} and its {events} events"),
             None => println!("nothing to delete: {call_sid} was not stored"),
         }
+    }
+    if played.is_err() && !keep {
+        println!(
+            "(a callback of it still queued for replay can store part of it again: `calltrack calls delete {call_sid} --tenant {tenant}` later)"
+        );
     }
     played?;
     println!("smoke test passed");

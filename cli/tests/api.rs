@@ -149,6 +149,9 @@ fn each_token_sees_its_own_tenants_calls_and_a_bad_token_nothing() {
     refused(with("aud", json!("someone-else")), KID, "another audience");
     refused(with("iss", json!("https://issuer.example.com")), KID, "another issuer");
     refused(claims(&issuer.url, "acme"), "another-key", "a key the issuer does not have");
+    let mut no_issuer = claims(&issuer.url, "acme");
+    no_issuer.as_object_mut().unwrap().remove("iss");
+    refused(no_issuer, KID, "no issuer named");
     // The signature's first character changed: its first six bits differ.
     let at = acme.rfind('.').unwrap() + 1;
     let flipped = if acme.as_bytes()[at] == b'A' { 'B' } else { 'A' };

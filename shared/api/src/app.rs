@@ -4,7 +4,7 @@
 use crate::principal::Principal;
 use crate::problem::Problem;
 use crate::{calls, numbers};
-use calltrack_core::ports::{ManageTenantNumbers, ReadCalls};
+use calltrack_core::ports::{LookUpNumbers, ManageTenantNumbers, ReadCalls};
 use calltrack_service::Settings;
 use lambda_http::tracing;
 use std::collections::HashMap;
@@ -67,6 +67,8 @@ enum Resource<'a> {
 
 impl<'a> Resource<'a> {
     fn find(path: &'a str) -> Option<Self> {
+        // Behind a custom domain's API mapping the path may start with its base path.
+        let path = &path[path.find("/api/")?..];
         let (collection, rest) = [("/api/calls", Resource::Calls), ("/api/numbers", Resource::Numbers)]
             .into_iter()
             .find_map(|(prefix, collection)| Some((collection, path.strip_prefix(prefix)?)))?;
@@ -94,7 +96,7 @@ pub struct Api<S> {
     settings: Settings,
 }
 
-impl<S: ReadCalls + ManageTenantNumbers + Sync> Api<S> {
+impl<S: ReadCalls + LookUpNumbers + ManageTenantNumbers + Sync> Api<S> {
     pub fn new(store: S, settings: Settings) -> Self {
         Api { store, settings }
     }
@@ -151,6 +153,7 @@ mod tests {
         assert_eq!(Resource::find("/api/calls/CA1"), Some(Resource::Call("CA1")));
         assert_eq!(Resource::find("/api/calls/CA1/"), Some(Resource::Call("CA1")));
         assert_eq!(Resource::find("/api/numbers"), Some(Resource::Numbers));
+        assert_eq!(Resource::find("/calltrack/api/calls"), Some(Resource::Calls), "under a custom domain's base path");
         assert_eq!(Resource::find("/api/numbers/%2B18005551212"), Some(Resource::Number("%2B18005551212")));
         for none in ["/api", "/api/callsx", "/api/calls/CA1/events", "/api/numbersx", "/api/numbers/1/2", "/api/twilio/voice/answer", "/"] {
             assert_eq!(Resource::find(none), None, "{none}");

@@ -60,6 +60,12 @@ pub fn list_query(principal: &Principal, query: &str) -> Result<CallQuery, Probl
     {
         return Err(Problem::invalid("until", "is before since"));
     }
+    // A cursor continues the listing it came from: its call started within the range.
+    if let Some(cursor) = listing.cursor
+        && (listing.since.is_some_and(|since| cursor.started_at < since) || listing.until.is_some_and(|until| cursor.started_at > until))
+    {
+        return Err(Problem::invalid("cursor", "is outside since and until: it continues a listing of other dates"));
+    }
     Ok(listing)
 }
 
@@ -103,12 +109,12 @@ mod tests {
         let sid = "CA0123456789abcdef0123456789abcdef";
         let query = list_query(
             &principal(),
-            &format!("limit=10&cursor=1764000000000.{sid}&userId=bob&qualified=true&since=2026-11-21&until=2026-11-22T00%3A00%3A00Z"),
+            &format!("limit=10&cursor=1795250000000.{sid}&userId=bob&qualified=true&since=2026-11-21&until=2026-11-22T00%3A00%3A00Z"),
         )
         .unwrap();
         assert_eq!(query.tenant.as_str(), "acme");
         assert_eq!((query.limit, query.user_id.as_deref(), query.qualified_only), (Some(10), Some("bob"), true));
-        assert_eq!(query.cursor.map(|c| c.to_string()), Some(format!("1764000000000.{sid}")));
+        assert_eq!(query.cursor.map(|c| c.to_string()), Some(format!("1795250000000.{sid}")));
         assert_eq!((query.since, query.until), (Some(1_795_219_200_000), Some(1_795_305_600_000)));
         let defaults = list_query(&principal(), "").unwrap();
         assert_eq!((defaults.limit, defaults.cursor, defaults.since), (Some(DEFAULT_LIMIT), None, None));
@@ -126,6 +132,8 @@ mod tests {
             ("since=yesterday", "since", "is not a date"),
             ("since=2026-11-22&until=2026-11-21", "until", "is before since"),
             ("limit=1&limit=2", "limit", "is given more than once"),
+            ("cursor=1764000000000.CA0123456789abcdef0123456789abcdef&since=2026-11-22", "cursor", "is outside since and until"),
+            ("cursor=1764000000000.CA0123456789abcdef0123456789abcdef&until=2025-11-22", "cursor", "is outside since and until"),
             ("tenantId=other", "tenantId", "is not a parameter of this listing (limit, cursor, userId, qualified, since, until)"),
             ("limit=%zz", "limit", "is not a whole number"),
         ] {

@@ -1,13 +1,16 @@
 //! `GET /api/numbers` (the tenant's tracking numbers), and for its admins
-//! `PUT /api/numbers/{phoneNumber}` (add one, or replace its settings) and
-//! `DELETE /api/numbers/{phoneNumber}`. Another tenant's number is as if it
-//! did not exist: 404, and never taken over.
+//! `PUT /api/numbers/{phoneNumber}` (replace one's settings) and
+//! `DELETE /api/numbers/{phoneNumber}`. A number is added by the operator
+//! (`calltrack numbers add`), who bought it in a Twilio account and binds it
+//! to that account: through the API a tenant can neither add a number nor
+//! change its binding, so it can never take one over, nor tell a free number
+//! from another tenant's. Both are a 404, as a number nobody has.
 
 use crate::principal::{Principal, Role};
 use crate::problem::Problem;
-use calltrack_core::ports::ManageTenantNumbers;
+use calltrack_core::ports::{LookUpNumbers, ManageTenantNumbers};
 use calltrack_core::tracking_number::TrackingNumber;
-use calltrack_twilio::fields::{AccountSid, Field, PhoneNumber};
+use calltrack_twilio::fields::PhoneNumber;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Serialize)]
@@ -15,13 +18,13 @@ pub struct NumberList {
     pub numbers: Vec<TrackingNumber>,
 }
 
-/// What `PUT` takes: a number's owner and settings. The tenant is the token's.
+/// What `PUT` takes: a number's owner and settings. The tenant and the Twilio
+/// account it is bound to stay as they are.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct NumberBody {
     user_id: String,
     forward_to: String,
-    account_sid: Option<String>,
     lead_source: Option<String>,
     record: Option<bool>,
     voicemail: Option<bool>,
@@ -38,10 +41,18 @@ pub async fn list<S: ManageTenantNumbers>(store: &S, principal: &Principal) -> R
     Ok(NumberList { numbers: store.numbers_of(&principal.tenant).await? })
 }
 
-pub async fn put<S: ManageTenantNumbers>(store: &S, principal: &Principal, number: &str, body: &[u8]) -> Result<TrackingNumber, Problem> {
+pub async fn put<S: LookUpNumbers + ManageTenantNumbers>(
+    store: &S,
+    principal: &Principal,
+    number: &str,
+    body: &[u8],
+) -> Result<TrackingNumber, Problem> {
     admin_only(principal)?;
     let phone_number = phone_number(number)?;
-    let number = tracking_number(principal, phone_number, body)?;
+    let stored = store.tracking_number(&phone_number).await?.filter(|n| n.tenant_id == principal.tenant.as_str());
+    let Some(stored) = stored else { return Err(not_found(&phone_number)) };
+    let number = tracking_number(stored, body)?;
+    // Conditional on the tenant still: an operator may have moved it meanwhile.
     match store.put_number_of(&number).await? {
         true => Ok(number),
         false => Err(not_found(&number.phone_number)),
@@ -74,8 +85,9 @@ fn not_found(number: &PhoneNumber) -> Problem {
     Problem::not_found(format!("no tracking number {number} in this tenant"))
 }
 
-/// The number a `PUT` body describes, each field checked and named when wrong.
-fn tracking_number(principal: &Principal, phone_number: PhoneNumber, body: &[u8]) -> Result<TrackingNumber, Problem> {
+/// `stored` with the settings a `PUT` body gives, each field checked and named
+/// when wrong; its number, tenant and account stay.
+fn tracking_number(stored: TrackingNumber, body: &[u8]) -> Result<TrackingNumber, Problem> {
     let body: NumberBody = serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_slice(body)).map_err(|err| {
         let path = err.path().to_string();
         let reason = err.inner().to_string();
@@ -99,10 +111,7 @@ fn tracking_number(principal: &Principal, phone_number: PhoneNumber, body: &[u8]
         return Err(Problem::invalid("minTalkSeconds", format!("must be at most {MAX_MIN_TALK_SECONDS}, not {seconds}")));
     }
     Ok(TrackingNumber {
-        phone_number,
-        tenant_id: principal.tenant.to_string(),
         user_id: body.user_id,
-        account_sid: body.account_sid.map(|sid| AccountSid::parse("accountSid", &sid)).transpose()?,
         lead_source: text("leadSource", body.lead_source)?,
         forward_to: PhoneNumber::e164("forwardTo", &body.forward_to)?,
         record: body.record.unwrap_or(true),
@@ -111,26 +120,39 @@ fn tracking_number(principal: &Principal, phone_number: PhoneNumber, body: &[u8]
         disclosure: text("disclosure", body.disclosure)?,
         min_talk_seconds: body.min_talk_seconds,
         active: body.active.unwrap_or(true),
+        ..stored
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use calltrack_core::view::TenantId;
+    use calltrack_twilio::fields::{AccountSid, Field};
 
-    fn admin() -> Principal {
-        Principal { tenant: TenantId::parse("tenant", "acme").unwrap(), user_id: "jane".into(), role: Role::Admin }
+    fn stored() -> TrackingNumber {
+        TrackingNumber {
+            phone_number: PhoneNumber::e164("n", "+18005551212").unwrap(),
+            tenant_id: "acme".into(),
+            user_id: "jane".into(),
+            account_sid: Some(AccountSid::parse("a", "AC0123456789abcdef0123456789abcdef").unwrap()),
+            lead_source: Some("Billboard".into()),
+            forward_to: PhoneNumber::e164("f", "+14155550100").unwrap(),
+            record: false,
+            voicemail: false,
+            whisper: None,
+            disclosure: None,
+            min_talk_seconds: Some(10),
+            active: true,
+        }
     }
 
     #[test]
-    fn a_body_becomes_the_tokens_tenants_number_with_the_defaults() {
-        let number =
-            tracking_number(&admin(), PhoneNumber::e164("n", "+18005551212").unwrap(), br#"{"userId":"bob","forwardTo":"+14155550123"}"#)
-                .unwrap();
+    fn a_body_sets_the_settings_and_keeps_number_tenant_and_account() {
+        let number = tracking_number(stored(), br#"{"userId":"bob","forwardTo":"+14155550123"}"#).unwrap();
         assert_eq!((number.tenant_id.as_str(), number.user_id.as_str(), number.forward_to.as_str()), ("acme", "bob", "+14155550123"));
-        assert!(number.record && number.voicemail && number.active);
-        assert_eq!((number.lead_source, number.min_talk_seconds, number.account_sid), (None, None, None));
+        assert!(number.record && number.voicemail && number.active, "what the body leaves out takes its default");
+        assert_eq!((number.lead_source, number.min_talk_seconds), (None, None));
+        assert_eq!(number.account_sid, stored().account_sid, "the binding stays");
         assert_eq!(phone_number("%2B18005551212").unwrap().as_str(), "+18005551212");
         assert_eq!(phone_number("+18005551212").unwrap().as_str(), "+18005551212");
     }
@@ -143,12 +165,12 @@ mod tests {
             (r#"{"userId":"bob","forwardTo":"415-555-0123"}"#, "forwardTo", "is not"),
             (r#"{"userId":"bob","forwardTo":"+14155550123","minTalkSeconds":"30"}"#, "minTalkSeconds", "invalid type: string"),
             (r#"{"userId":"bob","forwardTo":"+14155550123","minTalkSeconds":7200}"#, "minTalkSeconds", "must be at most 3600"),
-            (r#"{"userId":"bob","forwardTo":"+14155550123","accountSid":"AC1"}"#, "accountSid", "is not"),
+            (r#"{"userId":"bob","forwardTo":"+14155550123","accountSid":"AC1"}"#, "accountSid", "unknown field `accountSid`"),
             (r#"{"userId":"bob","forwardTo":"+14155550123","whisper":" "}"#, "whisper", "is empty"),
             (r#"{"userId":" ","forwardTo":"+14155550123"}"#, "userId", "is empty"),
             ("not json", "body", "expected ident"),
         ] {
-            let problem = tracking_number(&admin(), PhoneNumber::e164("n", "+18005551212").unwrap(), body.as_bytes()).unwrap_err();
+            let problem = tracking_number(stored(), body.as_bytes()).unwrap_err();
             assert_eq!((problem.status, problem.invalid_params[0].name.as_str()), (400, name), "{body}");
             assert!(problem.invalid_params[0].reason.starts_with(reason), "{body}: {}", problem.invalid_params[0].reason);
         }

@@ -6,10 +6,12 @@
 use calltrack_api::Api;
 use calltrack_api::lambda::{request_of, to_event};
 use calltrack_core::fixtures::{Lifecycle, T0, number};
-use calltrack_core::ports::RecordCalls;
+use calltrack_core::ports::{ManageNumbers, RecordCalls};
+use calltrack_core::tracking_number::TrackingNumber;
 use calltrack_dynamo::DynamoStore;
 use calltrack_dynamo::testing::{sibling, store};
 use calltrack_service::Settings;
+use calltrack_twilio::fields::{AccountSid, Field};
 use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequest;
 use serde_json::{Value, json};
 
@@ -195,14 +197,21 @@ fn numbers(body: &Value) -> Vec<String> {
 
 #[tokio::test]
 async fn admins_manage_their_tenants_numbers_and_nobody_elses() {
-    let (api, _, _) = api().await;
-    // events/api-number-put.json: an admin adds a number.
-    let (status, _, added) = answer(&api, event("api-number-put.json")).await;
-    assert_eq!(status, 200, "{added}");
+    let (api, _, _, store) = api_and_store().await;
+    // events/api-number-put.json: an admin changes a number the operator added.
+    let (status, _, body) = answer(&api, event("api-number-put.json")).await;
+    assert_eq!((status, body["detail"].as_str()), (404, Some("no tracking number +18005551212 in this tenant")), "not added yet");
+    let account = "AC0123456789abcdef0123456789abcdef";
+    let operators =
+        TrackingNumber { account_sid: Some(AccountSid::parse("account", account).unwrap()), ..number("tenant-demo", "jane", None) };
+    store.put_tracking_number(&operators).await.unwrap();
+    let (status, _, changed) = answer(&api, event("api-number-put.json")).await;
+    assert_eq!(status, 200, "{changed}");
     assert_eq!(
-        (added["phoneNumber"].as_str(), added["tenantId"].as_str(), added["minTalkSeconds"].as_u64(), added["record"].as_bool()),
-        (Some("+18005551212"), Some("tenant-demo"), Some(45), Some(true))
+        (changed["phoneNumber"].as_str(), changed["tenantId"].as_str(), changed["userId"].as_str(), changed["minTalkSeconds"].as_u64()),
+        (Some("+18005551212"), Some("tenant-demo"), Some("user-demo"), Some(45))
     );
+    assert_eq!(changed["accountSid"].as_str(), Some(account), "the binding stays");
     let list = |tenant: &str| {
         let mut event = with_method(put_number("+18005551212", None, tenant, false), "GET");
         (event["rawPath"], event["body"]) = (json!("/api/numbers"), Value::Null);
@@ -228,9 +237,12 @@ async fn admins_manage_their_tenants_numbers_and_nobody_elses() {
     let (status, _, _) = answer(&api, with_method(put_number("+18005551212", None, "tenant-demo", false), "DELETE")).await;
     assert_eq!(status, 403);
 
-    // A bad body or number is named; nothing is written.
-    let (status, _, body) = answer(&api, put_number("+18005550100", Some(json!({ "userId": "bob" })), "tenant-demo", true)).await;
+    // A bad body or number is named; nothing is written. The binding is not the tenant's to change.
+    let (status, _, body) = answer(&api, put_number("+18005551212", Some(json!({ "userId": "bob" })), "tenant-demo", true)).await;
     assert_eq!((status, body["invalidParams"][0]["name"].as_str()), (400, Some("forwardTo")));
+    let rebind = json!({ "userId": "bob", "forwardTo": "+14155550123", "accountSid": "ACfedcba9876543210fedcba9876543210" });
+    let (status, _, body) = answer(&api, put_number("+18005551212", Some(rebind), "tenant-demo", true)).await;
+    assert_eq!((status, body["invalidParams"][0]["name"].as_str()), (400, Some("accountSid")));
     let (status, _, body) = answer(&api, put_number("8005550100", None, "tenant-demo", true)).await;
     assert_eq!((status, body["invalidParams"][0]["name"].as_str()), (400, Some("phoneNumber")));
     let (_, _, mine) = answer(&api, list("tenant-demo")).await;

@@ -92,9 +92,9 @@ pub trait ManageTenantNumbers: Send + Sync {
     /// `tenant`'s numbers, in number order (an index query, never a scan).
     fn numbers_of(&self, tenant: &TenantId) -> impl Future<Output = Result<Vec<TrackingNumber>, StorageError>> + Send;
 
-    /// Adds `number` (its `tenant_id` names the tenant) or replaces it when it
-    /// is that tenant's already; `false`, writing nothing, when another
-    /// tenant has it.
+    /// Replaces `number` when it is its `tenant_id`'s already; `false`, writing
+    /// nothing, when that tenant has no such number (another has it, or none:
+    /// numbers are added by the operator, [`ManageNumbers`]).
     fn put_number_of(&self, number: &TrackingNumber) -> impl Future<Output = Result<bool, StorageError>> + Send;
 
     /// Removes `tenant`'s `number`; `false` when the tenant has no such number.

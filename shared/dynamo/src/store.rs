@@ -503,7 +503,7 @@ impl ManageTenantNumbers for DynamoStore {
             .put_item()
             .table_name(&self.tables.numbers)
             .set_item(Some(to_item(number)?))
-            .condition_expression("attribute_not_exists(phoneNumber) OR tenantId = :tenant")
+            .condition_expression("tenantId = :tenant")
             .expression_attribute_values(":tenant", AttributeValue::S(number.tenant_id.clone()))
             .send()
             .await;

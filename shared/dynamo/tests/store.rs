@@ -511,18 +511,20 @@ async fn the_write_itself_requires_the_calls_account() {
 }
 
 #[tokio::test]
-async fn a_tenant_lists_adds_and_removes_only_its_own_numbers() {
+async fn a_tenant_lists_changes_and_removes_only_its_own_numbers() {
     let store = store().await;
     let (acme, other) = (tenant_id("acme"), tenant_id("other"));
     let mut mine = number("acme", "jane", None);
-    assert!(store.put_number_of(&mine).await.unwrap(), "a new number");
+    assert!(!store.put_number_of(&mine).await.unwrap(), "a tenant adds no number: the operator does");
+    assert_eq!(store.tracking_number(&mine.phone_number).await.unwrap(), None);
+    store.put_tracking_number(&mine).await.unwrap();
     mine.lead_source = Some("Billboard".into());
     assert!(store.put_number_of(&mine).await.unwrap(), "its own number, replaced");
     let theirs = TrackingNumber { tenant_id: "other".into(), ..mine.clone() };
     assert!(!store.put_number_of(&theirs).await.unwrap(), "another tenant's number is not taken over");
     assert_eq!(store.tracking_number(&mine.phone_number).await.unwrap(), Some(mine.clone()), "and nothing was written");
     let second = TrackingNumber { phone_number: PhoneNumber::e164("number", "+18005550100").unwrap(), ..theirs.clone() };
-    assert!(store.put_number_of(&second).await.unwrap());
+    store.put_tracking_number(&second).await.unwrap();
 
     assert_eq!(store.numbers_of(&acme).await.unwrap(), std::slice::from_ref(&mine));
     assert_eq!(store.numbers_of(&other).await.unwrap(), [second]);

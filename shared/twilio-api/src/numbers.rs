@@ -18,6 +18,7 @@ pub struct IncomingNumber {
     pub status_callback: Option<String>,
     pub status_callback_method: Option<String>,
     pub voice_fallback_url: Option<String>,
+    pub voice_fallback_method: Option<String>,
     /// A TwiML App that answers instead of `voice_url`, when set.
     pub voice_application_sid: Option<String>,
     /// A SIP trunk that takes the calls instead, when set.
@@ -77,11 +78,11 @@ impl VoiceConfig {
             "StatusCallback" => number.status_callback.clone(),
             "StatusCallbackMethod" => number.status_callback_method.clone(),
             "VoiceFallbackUrl" => number.voice_fallback_url.clone(),
+            "VoiceFallbackMethod" => number.voice_fallback_method.clone(),
             _ => None,
         };
         self.form()
             .into_iter()
-            .filter(|(field, _)| *field != "VoiceFallbackMethod")
             .map(|(field, to)| Change { field, from: current(field).filter(|v| !v.is_empty()), to: to.to_owned() })
             .collect()
     }
@@ -129,6 +130,7 @@ mod tests {
             status_callback: Some(String::new()),
             status_callback_method: Some("GET".into()),
             voice_fallback_url: None,
+            voice_fallback_method: Some("GET".into()),
             voice_application_sid: Some(String::new()),
             trunk_sid: None,
         }
