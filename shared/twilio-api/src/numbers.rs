@@ -152,11 +152,13 @@ mod tests {
             ]
         );
         let with_fallback = VoiceConfig { voice_fallback_url: Some("https://handler/twiml".into()), ..config };
+        let changes = with_fallback.changes(&number(None));
+        let fallback: Vec<_> = changes[4..].iter().map(|c| (c.field, c.to.as_str(), c.changes())).collect();
         assert_eq!(
-            with_fallback.changes(&number(None)).last().map(|c| (c.field, c.to.as_str())),
-            Some(("VoiceFallbackUrl", "https://handler/twiml"))
+            fallback,
+            [("VoiceFallbackUrl", "https://handler/twiml", true), ("VoiceFallbackMethod", "POST", true)],
+            "a GET fallback is set to POST"
         );
-        assert_eq!(with_fallback.form().last(), Some(&("VoiceFallbackMethod", "POST")));
     }
 
     #[test]
