@@ -205,12 +205,7 @@ fn time_of(ms: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(ms / 1000).ok().and_then(|t| t.format(&format).ok()).unwrap_or_else(|| ms.to_string())
 }
 
-/// `2026-11-21` (midnight UTC) or an RFC 3339 time, as ms since the epoch.
+/// `--since`, read as the API reads `since`: a date (midnight UTC) or an RFC 3339 time.
 fn parse_date(text: &str) -> Result<i64, String> {
-    if let Ok(at) = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339) {
-        return Ok((at.unix_timestamp_nanos() / 1_000_000) as i64);
-    }
-    let day = time::Date::parse(text, time::macros::format_description!("[year]-[month]-[day]"))
-        .map_err(|_| format!("{text:?} is not a date: use 2026-11-21 or 2026-11-21T09:00:00Z"))?;
-    Ok(day.midnight().assume_utc().unix_timestamp() * 1000)
+    calltrack_api::calls::parse_instant("--since", text).map_err(|e| e.to_string())
 }
