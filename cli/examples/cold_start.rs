@@ -264,7 +264,7 @@ fn calltrack(root: &Path, args: &[&str]) -> Result<(), String> {
 fn function_env(name: &str) -> Vec<(String, String)> {
     // Passed on when set and not empty (an empty SSL_CERT_DIR reads as an unset one to
     // rustls-native-certs). AWS_* are with-dynamodb-local's dummy credentials.
-    const PASSED_ON: [&str; 10] = [
+    const PASSED_ON: [&str; 11] = [
         "PATH",
         "AWS_ACCESS_KEY_ID",
         "AWS_SECRET_ACCESS_KEY",
@@ -272,6 +272,7 @@ fn function_env(name: &str) -> Vec<(String, String)> {
         "CALLS_TABLE",
         "CALL_EVENTS_TABLE",
         "TRACKING_NUMBERS_TABLE",
+        "CALL_INDEX_TABLE",
         "AWS_ENDPOINT_URL_SSM",
         "SSL_CERT_FILE",
         "SSL_CERT_DIR",

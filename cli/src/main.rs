@@ -10,6 +10,7 @@ mod serve;
 mod signature;
 mod simulate;
 mod smoke;
+mod stats;
 mod storage;
 mod verify;
 
@@ -36,6 +37,8 @@ enum Command {
     /// Lists calls, shows one with its events, deletes one, erases one caller's calls
     #[command(subcommand)]
     Calls(calls::Command),
+    /// A tenant's counts by day, lead source, user or tracking number, as GET /api/stats gives them
+    Stats(stats::Args),
     /// Plays the webhooks Twilio sends for realistic calls, signed, against a running stack
     Simulate(simulate::Args),
     /// Smoke-tests a stack: one short signed call to a tracking number, read back, checked, then deleted
@@ -103,6 +106,7 @@ async fn run(cli: Cli) -> ExitCode {
         Command::Tables(TablesCommand::Create(args)) => storage::create_tables(&args).await,
         Command::Numbers(command) => numbers::run(command).await,
         Command::Calls(command) => calls::run(command).await,
+        Command::Stats(args) => stats::run(args).await,
         Command::Simulate(args) => simulate::run(args).await,
         Command::Smoke(args) => smoke::run(args).await,
         Command::Signature(command) => signature::run(command),

@@ -88,8 +88,8 @@ pub async fn run(args: Args) -> Result<(), Failure> {
         println!("  POST {base}{}", route.path());
     }
     match &server.authorizer {
-        Some(authorizer) => println!("  the API ({base}/api/calls, /api/numbers): JWTs of {}", authorizer.issuer()),
-        None => println!("  the API ({base}/api/calls, /api/numbers): answered 401 without --jwt-issuer"),
+        Some(authorizer) => println!("  the API ({base}/api/calls, /api/numbers, /api/stats): JWTs of {}", authorizer.issuer()),
+        None => println!("  the API ({base}/api/calls, /api/numbers, /api/stats): answered 401 without --jwt-issuer"),
     }
     match queue {
         Some(queue) => {

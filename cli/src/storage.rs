@@ -22,6 +22,9 @@ pub struct Storage {
     /// The tracking numbers table [default: $TRACKING_NUMBERS_TABLE, else calltrack-tracking-numbers]
     #[arg(long)]
     pub numbers_table: Option<String>,
+    /// The calls' index table (listings by filter, counters) [default: $CALL_INDEX_TABLE, else calltrack-call-index]
+    #[arg(long)]
+    pub index_table: Option<String>,
     /// Days raw callbacks are kept [default: $EVENT_RETENTION_DAYS, else 90]
     #[arg(long)]
     pub event_retention_days: Option<u32>,
@@ -37,9 +40,12 @@ impl Storage {
     pub fn settings(&self) -> Result<Settings, Failure> {
         let mut settings = Settings::from_env()?;
         let tables = &mut settings.tables;
-        for (flag, table) in
-            [(&self.calls_table, &mut tables.calls), (&self.events_table, &mut tables.events), (&self.numbers_table, &mut tables.numbers)]
-        {
+        for (flag, table) in [
+            (&self.calls_table, &mut tables.calls),
+            (&self.events_table, &mut tables.events),
+            (&self.numbers_table, &mut tables.numbers),
+            (&self.index_table, &mut tables.index),
+        ] {
             if let Some(name) = flag {
                 *table = name.clone();
             }

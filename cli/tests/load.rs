@@ -1,6 +1,7 @@
 //! The stack under load: `calltrack serve` on DynamoDB Local, driven by
 //! `calltrack simulate`, every stored call read back and checked against what
-//! was sent (`--verify`).
+//! was sent (`--verify`), and the tenant's counters checked against a recount
+//! of the stored calls (`stats --verify`).
 
 mod common;
 
@@ -18,4 +19,8 @@ fn load_every_call_is_stored_as_sent() {
     let output = run_ok(&[&args[..], &["--concurrency", "32", "--shuffle", "--duplicates", "2", "--quiet", "--verify"]].concat(), &storage);
     println!("{output}");
     assert!(output.contains(&format!("verified {calls} calls: {calls} as sent, 0 lost, 0 wrong")), "{output}");
+    // The counters, kept in each write's transaction, equal a recount of what was stored.
+    let verified = run_ok(&["stats", "--tenant", "acme", "--verify"], &storage);
+    println!("{verified}");
+    assert!(verified.contains(&format!("stats match a recount of {calls} calls")), "{verified}");
 }

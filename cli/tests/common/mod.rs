@@ -45,6 +45,8 @@ pub fn storage_args_at(endpoint: &str) -> Vec<String> {
         &format!("{prefix}events"),
         "--numbers-table",
         &format!("{prefix}numbers"),
+        "--index-table",
+        &format!("{prefix}index"),
     ]
     .map(str::to_owned)
     .to_vec()

@@ -3,8 +3,8 @@
 
 use crate::principal::Principal;
 use crate::problem::Problem;
-use crate::{calls, numbers};
-use calltrack_core::ports::{LookUpNumbers, ManageTenantNumbers, ReadCalls};
+use crate::{calls, numbers, stats};
+use calltrack_core::ports::{CountCalls, DisposeCalls, LookUpNumbers, ManageTenantNumbers, ReadCalls};
 use calltrack_service::Settings;
 use lambda_http::tracing;
 use std::collections::HashMap;
@@ -63,12 +63,17 @@ enum Resource<'a> {
     Numbers,
     /// `/api/numbers/{phoneNumber}`
     Number(&'a str),
+    /// `/api/stats`
+    Stats,
 }
 
 impl<'a> Resource<'a> {
     fn find(path: &'a str) -> Option<Self> {
         // Behind a custom domain's API mapping the path may start with its base path.
         let path = &path[path.find("/api/")?..];
+        if path.trim_end_matches('/') == "/api/stats" {
+            return Some(Resource::Stats);
+        }
         let (collection, rest) = [("/api/calls", Resource::Calls), ("/api/numbers", Resource::Numbers)]
             .into_iter()
             .find_map(|(prefix, collection)| Some((collection, path.strip_prefix(prefix)?)))?;
@@ -84,7 +89,8 @@ impl<'a> Resource<'a> {
     /// The methods it allows, as a 405 names them.
     fn allows(self) -> &'static str {
         match self {
-            Resource::Calls | Resource::Call(_) | Resource::Numbers => "GET",
+            Resource::Calls | Resource::Numbers | Resource::Stats => "GET",
+            Resource::Call(_) => "GET, PATCH",
             Resource::Number(_) => "PUT, DELETE",
         }
     }
@@ -96,7 +102,7 @@ pub struct Api<S> {
     settings: Settings,
 }
 
-impl<S: ReadCalls + LookUpNumbers + ManageTenantNumbers + Sync> Api<S> {
+impl<S: ReadCalls + DisposeCalls + CountCalls + LookUpNumbers + ManageTenantNumbers + Sync> Api<S> {
     pub fn new(store: S, settings: Settings) -> Self {
         Api { store, settings }
     }
@@ -130,6 +136,8 @@ impl<S: ReadCalls + LookUpNumbers + ManageTenantNumbers + Sync> Api<S> {
         let response = match (resource, request.method.as_str()) {
             (Resource::Calls, "GET") => ApiResponse::json(&calls::list(&self.store, &principal, &request.query).await?),
             (Resource::Call(sid), "GET") => ApiResponse::json(&calls::get(&self.store, &principal, sid).await?),
+            (Resource::Call(sid), "PATCH") => ApiResponse::json(&calls::dispose(&self.store, &principal, sid, &request.body).await?),
+            (Resource::Stats, "GET") => ApiResponse::json(&stats::stats(&self.store, &principal, &request.query).await?),
             (Resource::Numbers, "GET") => ApiResponse::json(&numbers::list(&self.store, &principal).await?),
             (Resource::Number(number), "PUT") => ApiResponse::json(&numbers::put(&self.store, &principal, number, &request.body).await?),
             (Resource::Number(number), "DELETE") => {
@@ -153,9 +161,20 @@ mod tests {
         assert_eq!(Resource::find("/api/calls/CA1"), Some(Resource::Call("CA1")));
         assert_eq!(Resource::find("/api/calls/CA1/"), Some(Resource::Call("CA1")));
         assert_eq!(Resource::find("/api/numbers"), Some(Resource::Numbers));
+        assert_eq!(Resource::find("/api/stats"), Some(Resource::Stats));
         assert_eq!(Resource::find("/calltrack/api/calls"), Some(Resource::Calls), "under a custom domain's base path");
         assert_eq!(Resource::find("/api/numbers/%2B18005551212"), Some(Resource::Number("%2B18005551212")));
-        for none in ["/api", "/api/callsx", "/api/calls/CA1/events", "/api/numbersx", "/api/numbers/1/2", "/api/twilio/voice/answer", "/"] {
+        for none in [
+            "/api",
+            "/api/callsx",
+            "/api/calls/CA1/events",
+            "/api/numbersx",
+            "/api/numbers/1/2",
+            "/api/stats/x",
+            "/api/statsx",
+            "/api/twilio/voice/answer",
+            "/",
+        ] {
             assert_eq!(Resource::find(none), None, "{none}");
         }
     }

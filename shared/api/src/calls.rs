@@ -1,13 +1,17 @@
-//! `GET /api/calls` (a tenant's calls, newest first, a page at a time) and
-//! `GET /api/calls/{callSid}` (one call and its events). Every listing is a
-//! query of one of the tenant's indexes, never a scan.
+//! `GET /api/calls` (a tenant's calls, newest first, a page at a time),
+//! `GET /api/calls/{callSid}` (one call and its events) and
+//! `PATCH /api/calls/{callSid}` (a person's verdict on it). Every listing is a
+//! query of one of the tenant's keys, never a scan.
 
 use crate::principal::Principal;
 use crate::problem::Problem;
-use calltrack_core::ports::ReadCalls;
+use calltrack_core::call_index::Filter;
+use calltrack_core::disposition::{Change, DispositionChange, LeadStatus, MAX_NOTE_CHARS, MAX_TAG_CHARS, MAX_TAGS};
+use calltrack_core::ports::{DisposeCalls, ReadCalls};
 use calltrack_core::view::{CallQuery, CallSummary, CallView, Cursor, Scope};
 use calltrack_twilio::Params;
 use calltrack_twilio::fields::{CallSid, Field};
+use calltrack_twilio::fields::{Direction, PhoneNumber};
 use serde::Serialize;
 
 /// Calls a page holds unless `limit` says otherwise, and the most it may say.
@@ -15,7 +19,25 @@ pub const DEFAULT_LIMIT: u32 = 50;
 pub const MAX_LIMIT: u32 = 100;
 
 /// The parameters `GET /api/calls` takes.
-pub const LIST_PARAMETERS: &[&str] = &["limit", "cursor", "userId", "qualified", "since", "until"];
+pub const LIST_PARAMETERS: &[&str] = &[
+    "limit",
+    "cursor",
+    "userId",
+    "qualified",
+    "since",
+    "until",
+    "trackingNumber",
+    "leadSource",
+    "answered",
+    "direction",
+    "firstTimeCaller",
+    "leadStatus",
+    "tag",
+    "contactId",
+    "dealId",
+    "jobId",
+    "caller",
+];
 
 /// A page of calls, and where the next one starts (`null`: this is the last).
 #[derive(Debug, Serialize)]
@@ -25,16 +47,24 @@ pub struct CallList {
     pub next_cursor: Option<String>,
 }
 
-/// The query a listing's parameters ask for, within the principal's tenant.
-pub fn list_query(principal: &Principal, query: &str) -> Result<CallQuery, Problem> {
+/// A query string's parameters, each given once at most.
+pub fn distinct_params(query: &str) -> Result<Params, Problem> {
     let params = Params::from_form(query.as_bytes()).map_err(|e| Problem::invalid("query", e.to_string()))?;
-    let mut listing = CallQuery { limit: Some(DEFAULT_LIMIT), ..CallQuery::tenant(principal.tenant.clone()) };
     let mut seen = Vec::new();
-    for (name, value) in params.iter() {
+    for (name, _) in params.iter() {
         if seen.contains(&name) {
             return Err(Problem::invalid(name, "is given more than once"));
         }
         seen.push(name);
+    }
+    Ok(params)
+}
+
+/// The query a listing's parameters ask for, within the principal's tenant.
+pub fn list_query(principal: &Principal, query: &str) -> Result<CallQuery, Problem> {
+    let params = distinct_params(query)?;
+    let mut listing = CallQuery { limit: Some(DEFAULT_LIMIT), ..CallQuery::tenant(principal.tenant.clone()) };
+    for (name, value) in params.iter() {
         match name {
             "limit" => {
                 let limit = u32::parse(name, value)?;
@@ -51,6 +81,25 @@ pub fn list_query(principal: &Principal, query: &str) -> Result<CallQuery, Probl
                 return Err(Problem::invalid(name, format!("must be true (other calls are listed with the rest), not {value:?}")));
             }
             "since" => listing.since = Some(parse_instant(name, value)?),
+            _ if value.trim().is_empty() && Filter::ALL.iter().any(|f| f.name() == name) => return Err(Problem::invalid(name, "is empty")),
+            "trackingNumber" | "caller" => {
+                let filter = if name == "caller" { Filter::Caller } else { Filter::TrackingNumber };
+                listing.filters.push((filter, PhoneNumber::e164(name, value)?.as_str().to_owned()));
+            }
+            "answered" | "firstTimeCaller" => {
+                let filter = if name == "answered" { Filter::Answered } else { Filter::FirstTimeCaller };
+                if !matches!(value, "true" | "false") {
+                    return Err(Problem::invalid(name, format!("must be true or false, not {value:?}")));
+                }
+                listing.filters.push((filter, value.to_owned()));
+            }
+            "direction" => listing.filters.push((Filter::Direction, Direction::parse(name, value)?.as_str().to_owned())),
+            "leadStatus" => listing.filters.push((Filter::LeadStatus, LeadStatus::parse(name, value)?.as_str().to_owned())),
+            "leadSource" => listing.filters.push((Filter::LeadSource, value.to_owned())),
+            "tag" => listing.filters.push((Filter::Tag, value.to_owned())),
+            "contactId" => listing.filters.push((Filter::ContactId, value.to_owned())),
+            "dealId" => listing.filters.push((Filter::DealId, value.to_owned())),
+            "jobId" => listing.filters.push((Filter::JobId, value.to_owned())),
             "until" => listing.until = Some(parse_instant(name, value)?),
             _ => return Err(Problem::invalid(name, format!("is not a parameter of this listing ({})", LIST_PARAMETERS.join(", ")))),
         }
@@ -80,6 +129,86 @@ pub async fn get<S: ReadCalls>(store: &S, principal: &Principal, call_sid: &str)
     let sid = CallSid::parse("callSid", call_sid)?;
     let scope = Scope::Tenant(principal.tenant.clone());
     store.call(&scope, &sid).await?.ok_or_else(|| Problem::not_found(format!("no call {sid}")))
+}
+
+/// A call after a person's change of its disposition: the listing's row and who changed what.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Disposed {
+    #[serde(flatten)]
+    pub call: CallSummary,
+    pub disposition_history: Vec<Change>,
+}
+
+/// The fields `PATCH /api/calls/{callSid}` takes.
+pub const PATCH_FIELDS: &[&str] = &["leadStatus", "tags", "note", "value"];
+
+/// What a `PATCH` body asks to change: each field present is set, `null` clears it.
+pub fn disposition_change(body: &[u8]) -> Result<DispositionChange, Problem> {
+    let body: serde_json::Value = serde_json::from_slice(body).map_err(|e| Problem::invalid("body", format!("is not JSON: {e}")))?;
+    let fields = body.as_object().ok_or_else(|| Problem::invalid("body", "must be a JSON object"))?;
+    let mut change = DispositionChange::default();
+    for (name, value) in fields {
+        let invalid = |reason: String| Problem::invalid(name, reason);
+        match (name.as_str(), value) {
+            ("leadStatus", serde_json::Value::Null) => change.lead_status = Some(None),
+            ("leadStatus", serde_json::Value::String(status)) => change.lead_status = Some(Some(LeadStatus::parse(name, status)?)),
+            ("tags", serde_json::Value::Array(tags)) => {
+                let tags: Vec<&str> = tags
+                    .iter()
+                    .map(|t| t.as_str().ok_or_else(|| invalid("must be an array of strings".into())))
+                    .collect::<Result<_, _>>()?;
+                if tags.len() > MAX_TAGS {
+                    return Err(invalid(format!("has {} tags; at most {MAX_TAGS}", tags.len())));
+                }
+                if let Some(bad) =
+                    tags.iter().find(|t| t.trim().is_empty() || t.chars().count() > MAX_TAG_CHARS || t.chars().any(char::is_control))
+                {
+                    return Err(invalid(format!("holds {bad:?}: each tag is 1 to {MAX_TAG_CHARS} printable characters")));
+                }
+                change.tags = Some(tags.into_iter().map(|t| t.trim().to_owned()).collect());
+            }
+            ("note", serde_json::Value::Null) => change.note = Some(None),
+            ("note", serde_json::Value::String(note)) if note.chars().count() > MAX_NOTE_CHARS => {
+                return Err(invalid(format!("is {} characters; at most {MAX_NOTE_CHARS}", note.chars().count())));
+            }
+            ("note", serde_json::Value::String(note)) => change.note = Some(Some(note.clone()).filter(|n| !n.trim().is_empty())),
+            ("value", serde_json::Value::Null) => change.value_cents = Some(None),
+            ("value", serde_json::Value::Number(amount)) => change.value_cents = Some(Some(cents(name, amount)?)),
+            ("leadStatus" | "note", _) => return Err(invalid("must be a string or null".into())),
+            ("tags", _) => return Err(invalid("must be an array of strings".into())),
+            ("value", _) => return Err(invalid("must be a number or null".into())),
+            _ => return Err(invalid(format!("is not a field of a call's disposition ({})", PATCH_FIELDS.join(", ")))),
+        }
+    }
+    if change == DispositionChange::default() {
+        return Err(Problem::invalid("body", format!("changes nothing: give one of {}", PATCH_FIELDS.join(", "))));
+    }
+    Ok(change)
+}
+
+/// An amount of at most two decimals, 0 to 1 000 000 000, in cents.
+fn cents(field: &str, amount: &serde_json::Number) -> Result<i64, Problem> {
+    let invalid = || Problem::invalid(field, format!("must be an amount from 0 to 1000000000 with at most two decimals, not {amount}"));
+    let value = amount.as_f64().filter(|v| (0.0..=1e9).contains(v)).ok_or_else(invalid)?;
+    let cents = (value * 100.0).round();
+    if ((cents / 100.0) - value).abs() > 1e-9 {
+        return Err(invalid());
+    }
+    Ok(cents as i64)
+}
+
+/// A person's verdict on one of the principal's tenant's calls, by that person.
+pub async fn dispose<S: DisposeCalls>(store: &S, principal: &Principal, call_sid: &str, body: &[u8]) -> Result<Disposed, Problem> {
+    let sid = CallSid::parse("callSid", call_sid)?;
+    let change = disposition_change(body)?;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
+    let call = store
+        .dispose(&principal.tenant, &sid, &change, &principal.user_id, now)
+        .await?
+        .ok_or_else(|| Problem::not_found(format!("no call {sid}")))?;
+    let disposition_history = call.disposition.as_ref().map(|d| d.history.clone()).unwrap_or_default();
+    Ok(Disposed { call: CallSummary::from(&call), disposition_history })
 }
 
 /// `2026-11-21` (midnight UTC) or an RFC 3339 time (`2026-11-21T09:00:00Z`),
@@ -121,6 +250,63 @@ mod tests {
     }
 
     #[test]
+    fn filters_read_each_value_as_stored() {
+        let query = list_query(
+            &principal(),
+            "trackingNumber=%2B18005551212&leadSource=Google+Ads&answered=false&direction=inbound&firstTimeCaller=true&leadStatus=spam&tag=vip&contactId=c-1&dealId=d-1&jobId=j-1&caller=%2B14155550123",
+        )
+        .unwrap();
+        let filters: Vec<(&str, &str)> = query.filters.iter().map(|(f, v)| (f.name(), v.as_str())).collect();
+        assert_eq!(
+            filters,
+            [
+                ("trackingNumber", "+18005551212"),
+                ("leadSource", "Google Ads"),
+                ("answered", "false"),
+                ("direction", "inbound"),
+                ("firstTimeCaller", "true"),
+                ("leadStatus", "spam"),
+                ("tag", "vip"),
+                ("contactId", "c-1"),
+                ("dealId", "d-1"),
+                ("jobId", "j-1"),
+                ("caller", "+14155550123"),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_patch_reads_each_field_and_names_a_bad_one() {
+        let change =
+            disposition_change(br#"{"leadStatus":"good-lead","tags":["vip"," repeat "],"note":"wants a quote","value":12.5}"#).unwrap();
+        assert_eq!(change.lead_status, Some(Some(LeadStatus::GoodLead)));
+        assert_eq!(change.tags, Some(["repeat".to_owned(), "vip".to_owned()].into()));
+        assert_eq!((change.note, change.value_cents), (Some(Some("wants a quote".into())), Some(Some(1250))));
+        let cleared = disposition_change(br#"{"leadStatus":null,"note":null,"value":null,"tags":[]}"#).unwrap();
+        assert_eq!((cleared.lead_status, cleared.note, cleared.value_cents), (Some(None), Some(None), Some(None)));
+        for (body, name, reason) in [
+            (&b"not json"[..], "body", "is not JSON"),
+            (b"[]", "body", "must be a JSON object"),
+            (b"{}", "body", "changes nothing"),
+            (br#"{"leadStatus":"hot"}"#, "leadStatus", "is not a lead status"),
+            (br#"{"leadStatus":1}"#, "leadStatus", "must be a string or null"),
+            (br#"{"tags":"vip"}"#, "tags", "must be an array of strings"),
+            (br#"{"tags":[1]}"#, "tags", "must be an array of strings"),
+            (br#"{"tags":[""]}"#, "tags", "holds"),
+            (br#"{"value":12.345}"#, "value", "must be an amount"),
+            (br#"{"value":-1}"#, "value", "must be an amount"),
+            (br#"{"value":"12"}"#, "value", "must be a number or null"),
+            (br#"{"qualified":true}"#, "qualified", "is not a field of a call's disposition"),
+        ] {
+            let problem = disposition_change(body).unwrap_err();
+            assert_eq!((problem.status, problem.invalid_params[0].name.as_str()), (400, name), "{}", String::from_utf8_lossy(body));
+            assert!(problem.invalid_params[0].reason.starts_with(reason), "{}", problem.invalid_params[0].reason);
+        }
+        let long = format!(r#"{{"note":"{}"}}"#, "x".repeat(MAX_NOTE_CHARS + 1));
+        assert_eq!(disposition_change(long.as_bytes()).unwrap_err().invalid_params[0].name, "note");
+    }
+
+    #[test]
     fn each_bad_parameter_is_named() {
         for (query, name, reason) in [
             ("limit=0", "limit", "must be 1 to 100, not 0"),
@@ -134,7 +320,19 @@ mod tests {
             ("limit=1&limit=2", "limit", "is given more than once"),
             ("cursor=1764000000000.CA0123456789abcdef0123456789abcdef&since=2026-11-22", "cursor", "is outside since and until"),
             ("cursor=1764000000000.CA0123456789abcdef0123456789abcdef&until=2025-11-22", "cursor", "is outside since and until"),
-            ("tenantId=other", "tenantId", "is not a parameter of this listing (limit, cursor, userId, qualified, since, until)"),
+            (
+                "tenantId=other",
+                "tenantId",
+                "is not a parameter of this listing (limit, cursor, userId, qualified, since, until, trackingNumber,",
+            ),
+            ("trackingNumber=8005551212", "trackingNumber", "is not an E.164"),
+            ("caller=", "caller", "is empty"),
+            ("answered=yes", "answered", "must be true or false"),
+            ("firstTimeCaller=1", "firstTimeCaller", "must be true or false"),
+            ("direction=sideways", "direction", "is not"),
+            ("leadStatus=hot", "leadStatus", "is not a lead status"),
+            ("tag=", "tag", "is empty"),
+            ("contactId=%20", "contactId", "is empty"),
             ("limit=%zz", "limit", "is not a whole number"),
         ] {
             let problem = list_query(&principal(), query).unwrap_err();

@@ -5,7 +5,7 @@
 //! never shows one tenant another's data: another tenant's call is a 404.
 //! Errors are RFC 9457 problem details naming the field ([`problem`]).
 //!
-//! [`app`] routes a request; [`calls`] and [`numbers`] hold the routes; [`lambda`] is
+//! [`app`] routes a request; [`calls`], [`numbers`] and [`stats`] hold the routes; [`lambda`] is
 //! the function's init and its API Gateway events.
 
 pub mod app;
@@ -14,5 +14,6 @@ pub mod lambda;
 pub mod numbers;
 pub mod principal;
 pub mod problem;
+pub mod stats;
 
 pub use app::{Api, ApiRequest, ApiResponse};

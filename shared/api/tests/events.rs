@@ -257,3 +257,102 @@ async fn admins_manage_their_tenants_numbers_and_nobody_elses() {
     let (status, _, body) = answer(&api, with_method(put_number("+18005551212", None, "tenant-demo", true), "POST")).await;
     assert_eq!((status, body["detail"].as_str()), (405, Some("this resource allows PUT, DELETE")));
 }
+
+/// `events/api-call-patch.json` for `call_sid` as `tenant`'s member `user-demo`, with `body`.
+fn patch(call_sid: &str, body: Value, tenant: &str) -> Value {
+    let mut event = event("api-call-patch.json");
+    let path = format!("/api/calls/{call_sid}");
+    (event["rawPath"], event["requestContext"]["http"]["path"]) = (json!(path), json!(path));
+    event["requestContext"]["authorizer"]["jwt"]["claims"]["custom:tenant_id"] = json!(tenant);
+    event["body"] = json!(body.to_string());
+    event
+}
+
+/// `events/api-stats.json` as `tenant`, with `query`.
+fn stats(query: &str, tenant: &str) -> Value {
+    let mut event = event("api-stats.json");
+    event["rawQueryString"] = json!(query);
+    event["requestContext"]["authorizer"]["jwt"]["claims"]["custom:tenant_id"] = json!(tenant);
+    event
+}
+
+#[tokio::test]
+async fn verdicts_filters_and_counts_stay_within_the_tenant() {
+    let (api, demo, other, store) = api_and_store().await;
+    // demo, newest first: n = 4 (5 s), 3 (40 s, qualified), 2, 1 (qualified), 0 (the caller's first call to tenant-demo).
+    let (status, _, body) = answer(&api, event("api-stats.json")).await;
+    assert_eq!(status, 200, "{body}");
+    let google = &body["groups"][0];
+    assert_eq!(
+        (google["key"].as_str(), google["calls"].as_i64(), google["answered"].as_i64(), google["missed"].as_i64()),
+        (Some("Google Ads"), Some(5), Some(5), Some(0))
+    );
+    assert_eq!((google["qualified"].as_i64(), google["firstTimeCallers"].as_i64()), (Some(2), Some(1)), "one caller, five calls");
+    assert_eq!((google["talkSeconds"].as_i64(), google["medianTalkSeconds"].as_i64()), (Some(95), Some(5)));
+    assert_eq!(body["total"]["calls"].as_i64(), Some(5));
+
+    // The sample PATCH names a call nobody has; another tenant's is the same 404, and changes nothing.
+    let (status, _, _) = answer(&api, event("api-call-patch.json")).await;
+    assert_eq!(status, 404);
+    let (status, _, body) = answer(&api, patch(&demo[0], json!({ "leadStatus": "spam" }), "tenant-other")).await;
+    assert_eq!((status, body["detail"].as_str()), (404, Some(format!("no call {}", demo[0]).as_str())));
+
+    // A member marks the first call a good lead (the rule said too short) and both qualified ones spam.
+    let (status, _, good) =
+        answer(&api, patch(&demo[4], json!({ "leadStatus": "good-lead", "tags": ["quote-sent"], "value": 1250 }), "tenant-demo")).await;
+    assert_eq!(status, 200, "{good}");
+    assert_eq!((good["qualified"].as_bool(), good["verdict"].as_str(), good["value"].as_f64()), (Some(true), Some("manual"), Some(1250.0)));
+    assert!(good["qualificationReason"].as_str().unwrap().starts_with("marked good-lead by user-demo (the rule said: too short"), "{good}");
+    assert_eq!(good["dispositionHistory"][0]["changedBy"].as_str(), Some("user-demo"));
+    for sid in [&demo[1], &demo[3]] {
+        let (status, _, spam) = answer(&api, patch(sid, json!({ "leadStatus": "spam" }), "tenant-demo")).await;
+        assert_eq!((status, spam["qualified"].as_bool()), (200, Some(false)), "{spam}");
+    }
+    let (status, _, body) = answer(&api, patch(&demo[1], json!({ "leadStatus": "great" }), "tenant-demo")).await;
+    assert_eq!((status, body["invalidParams"][0]["name"].as_str()), (400, Some("leadStatus")));
+
+    // The counts follow the verdicts: spam leaves the qualified count, the good lead joins it.
+    let (_, _, body) = answer(&api, stats("since=2030-01-01&until=2030-01-31&groupBy=user", "tenant-demo")).await;
+    assert_eq!((body["groups"][0]["key"].as_str(), body["groups"][0]["qualified"].as_i64()), (Some("user-demo"), Some(1)));
+
+    // Each filter is one key's query, pages and all, and never another tenant's.
+    let listed = |query: &'static str, tenant: &'static str| {
+        let api = &api;
+        async move {
+            let (status, _, body) = answer(api, get("/api/calls", query, Some(tenant))).await;
+            assert_eq!(status, 200, "{query}: {body}");
+            (sids(&body), body["nextCursor"].as_str().map(str::to_owned))
+        }
+    };
+    let (page, cursor) = listed("leadStatus=spam&limit=1", "tenant-demo").await;
+    assert_eq!(page, [demo[1].clone()]);
+    let (status, _, body) =
+        answer(&api, get("/api/calls", &format!("leadStatus=spam&limit=1&cursor={}", cursor.unwrap()), Some("tenant-demo"))).await;
+    assert_eq!((status, sids(&body), body["nextCursor"].clone()), (200, vec![demo[3].clone()], Value::Null));
+    assert_eq!(listed("tag=quote-sent", "tenant-demo").await.0, [demo[4].clone()]);
+    assert_eq!(listed("firstTimeCaller=true", "tenant-demo").await.0, [demo[4].clone()]);
+    assert_eq!(listed("firstTimeCaller=true", "tenant-other").await.0, [other[1].clone()], "first calls are counted per tenant");
+    assert_eq!(listed("leadStatus=spam&qualified=true", "tenant-demo").await.0, Vec::<String>::new());
+    assert_eq!(listed("leadStatus=spam", "tenant-other").await.0, Vec::<String>::new());
+    assert_eq!(listed("answered=true&trackingNumber=%2B18005551212&leadSource=Google+Ads", "tenant-other").await.0, other);
+
+    // A CRM's contact: the same contact id in two tenants lists each its own call.
+    for (n, tenant) in [(700, "tenant-demo"), (701, "tenant-other")] {
+        let mut answer = Lifecycle::new(n).answer(Some(&number(tenant, "user-demo", None)));
+        answer.call.crm.insert("contactId".into(), "c-42".into());
+        store.record(&answer).await.unwrap();
+    }
+    let (mine, _) = listed("contactId=c-42", "tenant-demo").await;
+    let (theirs, _) = listed("contactId=c-42", "tenant-other").await;
+    assert_eq!((mine.len(), theirs.len()), (1, 1));
+    assert_ne!(mine, theirs);
+    let (_, _, body) = answer(&api, get(&format!("/api/calls/{}", mine[0]), "", Some("tenant-demo"))).await;
+    assert_eq!(body["crm"]["contactId"].as_str(), Some("c-42"));
+
+    // And another tenant's counts are its own.
+    let (_, _, body) = answer(&api, stats("since=2030-01-01&until=2030-01-31", "tenant-other")).await;
+    assert_eq!(
+        (body["groupBy"].as_str(), body["total"]["calls"].as_i64(), body["total"]["qualified"].as_i64()),
+        (Some("day"), Some(3), Some(1))
+    );
+}

@@ -1,4 +1,4 @@
-//! What a page of `GET /api/calls` costs on DynamoDB Local: round trips and
+//! What a page of `GET /api/calls` and `GET /api/stats` cost on DynamoDB Local: round trips and
 //! read capacity as DynamoDB reports them, and the handler's latency
 //! (BENCHMARKS.md, "The API's reads"). Asserts the round trips, prints the rest:
 //!
@@ -16,12 +16,30 @@ use std::time::{Duration, Instant};
 const CALLS: u64 = 120;
 
 fn request(query: &str) -> ApiRequest {
-    let claims = HashMap::from([("custom:tenant_id".to_owned(), "acme".to_owned()), ("sub".to_owned(), "jane".to_owned())]);
-    ApiRequest { method: "GET".into(), path: "/api/calls".into(), query: query.into(), body: Vec::new(), claims: Some(claims) }
+    get("/api/calls", query)
 }
 
-#[tokio::test]
-async fn a_page_is_two_round_trips() {
+fn get(path: &str, query: &str) -> ApiRequest {
+    let claims = HashMap::from([("custom:tenant_id".to_owned(), "acme".to_owned()), ("sub".to_owned(), "jane".to_owned())]);
+    ApiRequest { method: "GET".into(), path: path.into(), query: query.into(), body: Vec::new(), claims: Some(claims) }
+}
+
+/// The 50th and 99th percentiles of `times` answers to `request`, in ms.
+async fn percentiles(api: &Api<DynamoStore>, request: &ApiRequest, times: usize) -> (f64, f64) {
+    let mut latencies: Vec<Duration> = Vec::new();
+    for _ in 0..times {
+        let started = Instant::now();
+        let answer = api.handle(request).await;
+        latencies.push(started.elapsed());
+        assert_eq!(answer.status, 200, "{}", answer.body);
+    }
+    latencies.sort();
+    let at = |q: f64| latencies[((latencies.len() - 1) as f64 * q).round() as usize].as_secs_f64() * 1000.0;
+    (at(0.5), at(0.99))
+}
+
+/// `CALLS` whole calls of tenant `acme`, a minute apart.
+async fn api() -> Api<DynamoStore> {
     let store = store().await;
     let owner = number("acme", "jane", None);
     for n in 0..CALLS {
@@ -34,8 +52,12 @@ async fn a_page_is_two_round_trips() {
             store.record(update).await.unwrap();
         }
     }
-    let api: Api<DynamoStore> = Api::new(store, Settings::default());
+    Api::new(store, Settings::default())
+}
 
+#[tokio::test]
+async fn a_page_is_two_round_trips() {
+    let api = api().await;
     let (mut pages, mut seen, mut query) = (0, 0, "limit=50".to_owned());
     loop {
         let before = api.store().reads();
@@ -55,14 +77,38 @@ async fn a_page_is_two_round_trips() {
     }
     assert_eq!((pages, seen), (3, CALLS as usize));
 
-    let mut latencies: Vec<Duration> = Vec::new();
-    for _ in 0..200 {
-        let started = Instant::now();
-        let answer = api.handle(&request("limit=50")).await;
-        latencies.push(started.elapsed());
-        assert_eq!(answer.status, 200);
+    let (p50, p99) = percentiles(&api, &request("limit=50"), 200).await;
+    println!("GET /api/calls?limit=50, 200 times: p50 {p50:.1} ms, p99 {p99:.1} ms");
+
+    // A filter is one key of the calls' index: the same two round trips.
+    let before = api.store().reads();
+    let answer = api.handle(&request("leadSource=Google+Ads&limit=50")).await;
+    let after = api.store().reads();
+    let body: serde_json::Value = serde_json::from_str(&answer.body).unwrap();
+    let (requests, units) = (after.0 - before.0, after.1 - before.1);
+    println!(
+        "GET /api/calls?leadSource=…&limit=50: {} calls, {requests} requests, {units} read capacity units",
+        body["calls"].as_array().unwrap().len()
+    );
+    assert_eq!(requests, 2, "one listing query and one batch read");
+    let (p50, p99) = percentiles(&api, &request("leadSource=Google+Ads&limit=50"), 200).await;
+    println!("GET /api/calls?leadSource=…&limit=50, 200 times: p50 {p50:.1} ms, p99 {p99:.1} ms");
+}
+
+#[tokio::test]
+async fn the_stats_are_one_query_a_shard() {
+    let api = api().await;
+    for group_by in ["day", "leadSource"] {
+        let query = format!("since=2030-01-01&until=2030-01-31&groupBy={group_by}");
+        let before = api.store().reads();
+        let answer = api.handle(&get("/api/stats", &query)).await;
+        let after = api.store().reads();
+        let body: serde_json::Value = serde_json::from_str(&answer.body).unwrap();
+        assert_eq!(body["total"]["calls"].as_i64(), Some(CALLS as i64), "{body}");
+        let (requests, units) = (after.0 - before.0, after.1 - before.1);
+        println!("GET /api/stats?groupBy={group_by}: {requests} requests, {units} read capacity units");
+        assert_eq!(requests, 16, "one query of each counter shard, at once");
+        let (p50, p99) = percentiles(&api, &get("/api/stats", &query), 200).await;
+        println!("GET /api/stats?groupBy={group_by}, 200 times: p50 {p50:.1} ms, p99 {p99:.1} ms");
     }
-    latencies.sort();
-    let at = |q: f64| latencies[((latencies.len() - 1) as f64 * q).round() as usize].as_secs_f64() * 1000.0;
-    println!("GET /api/calls?limit=50, 200 times: p50 {:.1} ms, p99 {:.1} ms", at(0.5), at(0.99));
 }

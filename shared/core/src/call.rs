@@ -19,6 +19,7 @@
 //! newly attributed one), so storage only stores and never decides.
 
 use crate::crm::CrmLinks;
+use crate::disposition::{Disposition, DispositionChange, Verdict};
 use crate::progress::CallProgress;
 use crate::qualification::{CallOutcome, DEFAULT_MIN_TALK_SECONDS, qualify};
 use crate::tracking_number::TrackingNumber;
@@ -79,8 +80,14 @@ pub struct Call {
     /// `contactId`, `dealId`, `jobId` and any `crm_*`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub crm: BTreeMap<String, String>,
+    /// How many of the tenant's calls from the same caller started before this
+    /// one, counted by storage when the call got its owner and caller.
+    pub prior_calls: Option<u32>,
+    /// A person's lead status, tags, note and value ([`Disposition`]).
+    pub disposition: Option<Disposition>,
 
     // Derived from the facts above by `derive`.
+    /// The business picked up: the forward connected, or (not forwarded) the call was answered.
     #[serde(default)]
     pub answered: bool,
     /// The conversation: the Dial's talk time for a forwarded call, else `durationSeconds`.
@@ -89,6 +96,12 @@ pub struct Call {
     pub qualified: bool,
     #[serde(default)]
     pub qualification_reason: String,
+    /// Whether `qualified` is the rule's verdict or a person's lead status.
+    #[serde(default)]
+    pub verdict: Verdict,
+    /// No call from this caller to the tenant started before this one.
+    #[serde(default)]
+    pub first_time_caller: bool,
     /// A voicemail was left.
     #[serde(default)]
     pub voicemail: bool,
@@ -160,10 +173,14 @@ impl Call {
             child_talk_seconds: None,
             recording: None,
             crm: BTreeMap::new(),
+            prior_calls: None,
+            disposition: None,
             answered: false,
             talk_seconds: None,
             qualified: false,
             qualification_reason: String::new(),
+            verdict: Verdict::Automatic,
+            first_time_caller: false,
             voicemail: false,
             attributed: false,
             created_at: received_at,
@@ -210,6 +227,13 @@ impl Call {
             child_talk_seconds: self.child_talk_seconds.max(other.child_talk_seconds),
             recording,
             crm: merge_maps(self.crm, other.crm),
+            // Counted once, when the call got its owner; should two writers
+            // ever count, the fewer calls is the count made earlier.
+            prior_calls: match (self.prior_calls, other.prior_calls) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            },
+            disposition: Disposition::merge(self.disposition, other.disposition),
             created_at: self.created_at.min(other.created_at),
             updated_at: self.updated_at.max(other.updated_at),
             // Recomputed by `derive`.
@@ -217,6 +241,8 @@ impl Call {
             talk_seconds: None,
             qualified: false,
             qualification_reason: String::new(),
+            verdict: Verdict::Automatic,
+            first_time_caller: false,
             voicemail: false,
             attributed: false,
         }
@@ -266,14 +292,35 @@ impl Call {
             dial_status: self.dial_status,
             talk_seconds: talk,
         };
-        let verdict = qualify(&outcome, self.min_talk_seconds.unwrap_or(DEFAULT_MIN_TALK_SECONDS));
-        self.answered = self.status.is_some_and(CallStatus::is_answered);
+        let rule = qualify(&outcome, self.min_talk_seconds.unwrap_or(DEFAULT_MIN_TALK_SECONDS));
+        self.answered = match self.forwarded {
+            true => self.dial_status.is_some_and(DialCallStatus::connected),
+            false => self.status.is_some_and(CallStatus::is_answered),
+        };
         self.talk_seconds = if self.forwarded { talk } else { self.duration_seconds };
-        self.qualified = verdict.qualified;
-        self.qualification_reason = verdict.reason;
+        (self.qualified, self.qualification_reason, self.verdict) = match &self.disposition {
+            Some(Disposition { lead_status: Some(status), changed_by, .. }) => {
+                (status.qualified(), format!("marked {status} by {changed_by} (the rule said: {})", rule.reason), Verdict::Manual)
+            }
+            _ => (rule.qualified, rule.reason, Verdict::Automatic),
+        };
+        self.first_time_caller = self.prior_calls == Some(0);
         self.voicemail = self.recording.as_ref().is_some_and(Recording::is_voicemail);
         self.attributed = self.tenant_id.is_some();
         self
+    }
+
+    /// A person's change of the call's disposition, by `by` at `at`; `None`
+    /// when it changes nothing.
+    pub fn dispose(&self, change: &DispositionChange, by: &str, at: i64) -> Option<Call> {
+        let disposition = Disposition::changed(self.disposition.as_ref(), change, by, at)?;
+        Some(Call { disposition: Some(disposition), updated_at: self.updated_at.max(at), ..self.clone() }.derive())
+    }
+
+    /// The call with its count of the caller's earlier calls to the tenant.
+    pub fn with_prior_calls(mut self, prior_calls: u32) -> Call {
+        self.prior_calls = Some(prior_calls);
+        self.derive()
     }
 
     /// The tracking number's owner and settings, as they are when the call comes in.

@@ -1,14 +1,18 @@
 //! The call domain: what a call is, how each callback's facts merge into it
 //! whatever their order ([`call`], [`progress`]), which calls are qualified
 //! leads ([`qualification`]), who owns a tracking number ([`tracking_number`]),
-//! what a CRM linked a call to ([`crm`]), a callback kept for later
+//! what a CRM linked a call to ([`crm`]), a person's verdict on it
+//! ([`disposition`]), what it puts in the calls' index for listings and
+//! counts ([`call_index`]), a callback kept for later
 //! ([`deferred`]), how readers see calls ([`view`]), and
 //! the small traits storage implements ([`ports`]). Plain functions over plain
 //! types: no I/O here.
 
 pub mod call;
+pub mod call_index;
 pub mod crm;
 pub mod deferred;
+pub mod disposition;
 #[cfg(feature = "fixtures")]
 pub mod fixtures;
 pub mod ports;

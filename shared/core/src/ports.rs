@@ -2,8 +2,10 @@
 //! name only the ones they use; `calltrack-dynamo` implements them all on
 //! DynamoDB, and tests may implement them in memory.
 
-use crate::call::{Applied, CallUpdate, ForeignAccount};
+use crate::call::{Applied, Call, CallUpdate, ForeignAccount};
+use crate::call_index::{Counts, StatsQuery};
 use crate::deferred::DeferredCallback;
+use crate::disposition::DispositionChange;
 use crate::tracking_number::TrackingNumber;
 use crate::view::{CallQuery, CallSummary, CallView, Page, Scope, TenantId};
 use calltrack_twilio::fields::{CallSid, PhoneNumber};
@@ -71,6 +73,28 @@ pub trait ReadCalls: Send + Sync {
     /// Whether a call has its owner: `None` when there is no such call. One
     /// attribute of one item, for a route that needs to know only that.
     fn is_attributed(&self, call_sid: &CallSid) -> impl Future<Output = Result<Option<bool>, StorageError>> + Send;
+}
+
+/// A person's verdict on a tenant's call.
+pub trait DisposeCalls: Send + Sync {
+    /// Applies `change` by `by` at `at` to `tenant`'s call, with what it puts
+    /// in the calls' index, and gives the call as it now stands; as it stood
+    /// when the change changes nothing. `None` when `tenant` has no such call.
+    fn dispose(
+        &self,
+        tenant: &TenantId,
+        call_sid: &CallSid,
+        change: &DispositionChange,
+        by: &str,
+        at: i64,
+    ) -> impl Future<Output = Result<Option<Call>, StorageError>> + Send;
+}
+
+/// A tenant's counters, kept as its calls are written.
+pub trait CountCalls: Send + Sync {
+    /// The counts of each group of the query's dimension over its days (for
+    /// days, each day), in the groups' order. Reads counters, never calls.
+    fn stats(&self, query: &StatsQuery) -> impl Future<Output = Result<Vec<(String, Counts)>, StorageError>> + Send;
 }
 
 /// The operators' side of tracking numbers: add, replace, remove, list.

@@ -4,6 +4,8 @@
 //! and stable: every field is always there, `null` when unknown.
 
 use crate::call::{Call, EventKind, Recording};
+use crate::call_index::Filter;
+use crate::disposition::{Change, LeadStatus, Verdict};
 use calltrack_twilio::Params;
 use calltrack_twilio::fields::{
     AccountSid, CallSid, CallStatus, DialCallStatus, Direction, Field, PhoneNumber, RecordingSid, RecordingStatus,
@@ -73,6 +75,8 @@ pub struct CallQuery {
     pub until: Option<i64>,
     /// Only qualified calls.
     pub qualified_only: bool,
+    /// Only calls with each of these values (`leadSource` = `google-ads`, …).
+    pub filters: Vec<(Filter, String)>,
     /// At most this many calls per page.
     pub limit: Option<u32>,
     /// Where the previous page stopped.
@@ -82,7 +86,7 @@ pub struct CallQuery {
 impl CallQuery {
     /// All of `tenant`'s calls.
     pub fn tenant(tenant: TenantId) -> Self {
-        CallQuery { tenant, user_id: None, since: None, until: None, qualified_only: false, limit: None, cursor: None }
+        CallQuery { tenant, user_id: None, since: None, until: None, qualified_only: false, filters: Vec::new(), limit: None, cursor: None }
     }
 }
 
@@ -151,7 +155,18 @@ pub struct CallSummary {
     pub qualified: bool,
     /// Why it is or is not qualified, e.g. `too short: 12 s < 30 s`.
     pub qualification_reason: String,
+    /// `automatic` (the rule) or `manual` (a person's lead status).
+    pub verdict: Verdict,
     pub voicemail: bool,
+    /// No call from this caller to the tenant started before this one.
+    pub first_time_caller: bool,
+    /// How many of the tenant's calls from this caller started before this one.
+    pub prior_calls: Option<u32>,
+    pub lead_status: Option<LeadStatus>,
+    pub tags: Vec<String>,
+    pub note: Option<String>,
+    /// What the lead is worth, in the tenant's currency.
+    pub value: Option<Amount>,
     /// The tracking number was known: the call has an owner.
     pub attributed: bool,
     pub recording: Option<RecordingView>,
@@ -184,7 +199,19 @@ pub struct CallView {
     pub min_talk_seconds: Option<u32>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Who changed the lead status, tags, note or value, and when, oldest first.
+    pub disposition_history: Vec<Change>,
     pub events: Vec<EventView>,
+}
+
+/// An amount in cents, written as a decimal number: `1250` is `12.5`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Amount(pub i64);
+
+impl Serialize for Amount {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_f64(self.0 as f64 / 100.0)
+    }
 }
 
 /// One callback as received.
@@ -271,7 +298,14 @@ impl From<&Call> for CallSummary {
             dial_status: c.dial_status,
             qualified: c.qualified,
             qualification_reason: c.qualification_reason.clone(),
+            verdict: c.verdict,
             voicemail: c.voicemail,
+            first_time_caller: c.first_time_caller,
+            prior_calls: c.prior_calls,
+            lead_status: c.disposition.as_ref().and_then(|d| d.lead_status),
+            tags: c.disposition.as_ref().map(|d| d.tags.iter().cloned().collect()).unwrap_or_default(),
+            note: c.disposition.as_ref().and_then(|d| d.note.clone()),
+            value: c.disposition.as_ref().and_then(|d| d.value_cents).map(Amount),
             attributed: c.attributed,
             recording: c.recording.as_ref().map(RecordingView::from),
             crm: c.crm.clone(),
@@ -289,6 +323,7 @@ impl CallView {
             min_talk_seconds: call.min_talk_seconds,
             created_at: call.created_at,
             updated_at: call.updated_at,
+            disposition_history: call.disposition.as_ref().map(|d| d.history.clone()).unwrap_or_default(),
             events,
         }
     }

@@ -11,6 +11,7 @@
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use calltrack_core::call::{Call, CallEvent, CallUpdate, EventId, EventKind};
+use calltrack_core::disposition::Verdict;
 use calltrack_core::ports::StorageError;
 use calltrack_core::view::EventView;
 use calltrack_twilio::Params;
@@ -24,6 +25,8 @@ pub type Item = HashMap<String, AttributeValue>;
 
 /// The attribute that counts the distinct callbacks merged into a call.
 pub const VERSION: &str = "version";
+/// Set on every call this version writes: its entries are in the calls' index.
+pub const INDEXED: &str = "indexed";
 /// The attribute that holds the Twilio account a call is in, which a callback
 /// from another account may not change.
 pub const ACCOUNT: &str = "accountSid";
@@ -72,10 +75,18 @@ pub fn call_item(call: &Call, version: u64) -> Item {
         let links = call.crm.iter().map(|(k, v)| (k.clone(), AttributeValue::S(v.clone()))).collect();
         item.0.insert("crm".into(), AttributeValue::M(links));
     }
+    item.opt_n("priorCalls", call.prior_calls);
+    // Rare (a person's verdict), so serde_dynamo's double build costs nothing that matters.
+    if let Some(disposition) = &call.disposition {
+        let value = serde_dynamo::to_attribute_value(disposition).expect("a disposition is plain data");
+        item.0.insert("disposition".into(), value);
+    }
     item.bool("answered", call.answered);
     item.opt_n("talkSeconds", call.talk_seconds);
     item.bool("qualified", call.qualified);
     item.s("qualificationReason", &call.qualification_reason);
+    item.s("verdict", if call.verdict == Verdict::Manual { "manual" } else { "automatic" });
+    item.bool("firstTimeCaller", call.first_time_caller);
     item.bool("voicemail", call.voicemail);
     item.bool("attributed", call.attributed);
     item.n("createdAt", call.created_at);
@@ -83,6 +94,7 @@ pub fn call_item(call: &Call, version: u64) -> Item {
 
     // Storage's own: the version counts the callbacks merged (the optimistic lock).
     item.n(VERSION, version);
+    item.bool(INDEXED, true);
     // `tenantId#userId`: the key of the by-user index, so user ids of two
     // tenants never meet (a tenant id holds no `#`).
     if let (Some(tenant), Some(user)) = (&call.tenant_id, &call.user_id) {
@@ -111,7 +123,7 @@ pub fn version_of(item: &Item) -> Option<u64> {
 }
 
 /// The attributes storage adds to a call's item beside the call's own.
-const STORAGE_OWN: [&str; 3] = [VERSION, "tenantUser", "qualifiedTenantId"];
+const STORAGE_OWN: [&str; 4] = [VERSION, INDEXED, "tenantUser", "qualifiedTenantId"];
 
 /// A call rebuilt from an item that did not read, and its events.
 #[derive(Debug, Clone, PartialEq)]
@@ -374,6 +386,7 @@ mod tests {
     fn through_serde(call: &Call, version: u64, own: &[(&str, &str)]) -> Item {
         let mut item: Item = serde_dynamo::to_item(call).unwrap();
         item.insert(VERSION.into(), number(version));
+        item.insert(INDEXED.into(), AttributeValue::Bool(true));
         item.extend(own.iter().map(|(k, v)| (k.to_string(), AttributeValue::S(v.to_string()))));
         item
     }
@@ -384,8 +397,17 @@ mod tests {
         let mut linked = qualified.clone();
         linked.crm = [("contactId", "c-1"), ("dealId", "d-2")].map(|(k, v)| (k.to_owned(), v.to_owned())).into();
         let unknown = updates[6].call.clone(); // a parent status alone: no owner, no recording
+        let change = calltrack_core::disposition::DispositionChange {
+            lead_status: Some(Some(calltrack_core::disposition::LeadStatus::Spam)),
+            tags: Some(["vip".to_owned()].into()),
+            note: Some(Some("asked for a quote".into())),
+            value_cents: Some(Some(1250)),
+        };
+        let spam = linked.clone().with_prior_calls(2).dispose(&change, "jane", linked.updated_at + 1).unwrap();
+        assert!(!spam.qualified && spam.verdict == Verdict::Manual, "a person's verdict overrides the rule");
         let own = [("tenantUser", "tenant-a#user-1"), ("qualifiedTenantId", "tenant-a")];
-        for (call, own) in [(&qualified, &own[..]), (&linked, &own[..]), (&unknown, &[][..])] {
+        let spam_own = [("tenantUser", "tenant-a#user-1")];
+        for (call, own) in [(&qualified, &own[..]), (&linked, &own[..]), (&unknown, &[][..]), (&spam, &spam_own[..])] {
             assert_eq!(call_item(call, 8), through_serde(call, 8, own), "{call:?}");
             assert_eq!(call_from_item(call_item(call, 8)).unwrap(), (call.clone(), 8));
         }

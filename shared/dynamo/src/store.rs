@@ -27,19 +27,24 @@
 //! warned of ([`DynamoStore::on_warning`]).
 
 use crate::TableNames;
+use crate::index::{counter_from_item, counter_pk, index_writes, listing_pk, listing_sk, listing_start};
 use crate::item::{
-    ACCOUNT, Item, VERSION, Warning, call_from_item, call_item, event_item, event_view, from_item, number, rebuild_call, storage, to_item,
+    ACCOUNT, INDEXED, Item, VERSION, Warning, call_from_item, call_item, event_item, event_view, from_item, number, rebuild_call, storage,
+    to_item,
 };
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, DeleteRequest, KeysAndAttributes, Put, ReturnConsumedCapacity, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
-    WriteRequest,
+    AttributeValue, Delete, DeleteRequest, KeysAndAttributes, Put, ReturnConsumedCapacity, ReturnValuesOnConditionCheckFailure, Select,
+    TransactWriteItem, WriteRequest,
 };
 use calltrack_core::call::{Applied, Call, CallUpdate, ForeignAccount};
+use calltrack_core::call_index::{COUNTER_SHARDS, Counts, Dimension, Filter, StatsQuery, listings};
+use calltrack_core::disposition::DispositionChange;
 use calltrack_core::ports::{
-    CallerCall, EraseCallers, LookUpNumbers, ManageNumbers, ManageTenantNumbers, ReadCalls, RecordCalls, Recorded, StorageError,
+    CallerCall, CountCalls, DisposeCalls, EraseCallers, LookUpNumbers, ManageNumbers, ManageTenantNumbers, ReadCalls, RecordCalls,
+    Recorded, StorageError,
 };
 use calltrack_core::tracking_number::TrackingNumber;
 use calltrack_core::view::{CallQuery, CallSummary, CallView, Cursor, Page, Scope, TenantId};
@@ -58,6 +63,9 @@ const MAX_ATTEMPTS: u32 = 64;
 const THROTTLED_TRIES: u32 = 3;
 /// Calls remembered between writes; past this the memory starts over.
 const REMEMBERED_CALLS: usize = 4096;
+/// How many queries a filtered listing makes to fill one page before it
+/// answers with what it found and a cursor to go on from.
+const LISTING_ROUNDS: u32 = 8;
 
 /// Calls, events and tracking numbers in DynamoDB.
 pub struct DynamoStore {
@@ -141,11 +149,19 @@ impl DynamoStore {
     /// One attempt: the event if new, and the call as `expected` with the update
     /// applied; nothing when the update is from another account than `expected`'s.
     async fn try_record(&self, update: &CallUpdate, expected: Option<&Stored>) -> Result<Attempt, StorageError> {
-        let applied = match Call::apply(expected.map(|old| old.call.clone()), update.call.clone()) {
+        let mut applied = match Call::apply(expected.map(|old| old.call.clone()), update.call.clone()) {
             Ok(applied) => applied,
             Err(foreign) => return Ok(Attempt::Foreign(foreign)),
         };
+        if applied.call.prior_calls.is_none()
+            && let (Some(tenant), Some(caller)) = (&applied.call.tenant_id, &applied.call.from_number)
+        {
+            let prior = self.prior_calls(tenant, caller, &applied.call).await?;
+            applied.call = applied.call.with_prior_calls(prior);
+        }
         let version = expected.map_or(0, |old| old.version) + 1;
+        let indexed = expected.filter(|old| old.indexed).map(|old| &old.call);
+        let index = index_writes(&self.tables.index, indexed, Some(&applied.call))?;
 
         let event = Put::builder()
             .table_name(&self.tables.events)
@@ -197,8 +213,13 @@ impl DynamoStore {
         let sent = self
             .client
             .transact_write_items()
-            .transact_items(TransactWriteItem::builder().put(event).build())
-            .transact_items(TransactWriteItem::builder().put(call).build())
+            .set_transact_items(Some(
+                // The event and the call first: a cancellation's reasons are read by position.
+                [TransactWriteItem::builder().put(event).build(), TransactWriteItem::builder().put(call).build()]
+                    .into_iter()
+                    .chain(index)
+                    .collect(),
+            ))
             .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
             .send()
             .await;
@@ -333,6 +354,134 @@ impl DynamoStore {
         Ok(sids.iter().filter_map(|sid| found.remove(sid)).collect())
     }
 
+    /// Deletes a call's item, and its index entries and share of the counters
+    /// with it, as the version read; an item that does not read (or has no
+    /// version) goes alone, as there is no telling what it put in the index.
+    async fn delete_call(&self, call_sid: &str) -> Result<(), StorageError> {
+        let key = || AttributeValue::S(call_sid.to_owned());
+        for attempt in 0..MAX_ATTEMPTS {
+            let item = self
+                .client
+                .get_item()
+                .table_name(&self.tables.calls)
+                .key("callSid", key())
+                .consistent_read(true)
+                .send()
+                .await
+                .map_err(|e| storage(DisplayErrorContext(e)))?
+                .item;
+            let Some(Ok(stored)) = item.map(Stored::read) else {
+                let delete = self.client.delete_item().table_name(&self.tables.calls).key("callSid", key());
+                delete.send().await.map_err(|e| storage(DisplayErrorContext(e)))?;
+                return Ok(());
+            };
+            let delete = Delete::builder()
+                .table_name(&self.tables.calls)
+                .key("callSid", key())
+                .condition_expression("#version = :expected")
+                .expression_attribute_names("#version", VERSION)
+                .expression_attribute_values(":expected", number(stored.version))
+                .build()
+                .map_err(storage)?;
+            let index = index_writes(&self.tables.index, stored.indexed.then_some(&stored.call), None)?;
+            let items = std::iter::once(TransactWriteItem::builder().delete(delete).build()).chain(index).collect();
+            match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
+                Ok(_) => return Ok(()),
+                Err(err) if retried(&err) => self.back_off(attempt).await,
+                Err(err) => return Err(storage(DisplayErrorContext(err))),
+            }
+        }
+        Err(StorageError(format!("call {call_sid} is contended: gave up deleting it after {MAX_ATTEMPTS} attempts")))
+    }
+
+    /// The keys (start, SID) of up to `want` calls of `source` after `position`
+    /// within the query's times, newest first, and whether more may follow.
+    async fn keys_after(
+        &self,
+        source: &Source,
+        query: &CallQuery,
+        position: Option<Cursor>,
+        want: Option<usize>,
+    ) -> Result<(Vec<Cursor>, bool), StorageError> {
+        let (since, until) = (query.since.unwrap_or(0), query.until.unwrap_or(i64::MAX));
+        let request = match source {
+            Source::Index(index, key_name, key) => self
+                .client
+                .query()
+                .table_name(&self.tables.calls)
+                .index_name(*index)
+                .key_condition_expression("#key = :key AND startedAt BETWEEN :since AND :until")
+                .expression_attribute_names("#key", *key_name)
+                .expression_attribute_values(":key", AttributeValue::S(key.clone()))
+                .expression_attribute_values(":since", number(since))
+                .expression_attribute_values(":until", number(until))
+                .set_exclusive_start_key(position.map(|cursor| start_key(key_name, key, cursor))),
+            // A listing's entries are in a table of their own: read consistently.
+            Source::Listing(pk) => self
+                .client
+                .query()
+                .table_name(&self.tables.index)
+                .key_condition_expression("pk = :pk AND sk BETWEEN :since AND :until")
+                .expression_attribute_values(":pk", AttributeValue::S(pk.clone()))
+                .expression_attribute_values(":since", AttributeValue::S(listing_sk(since, "")))
+                // `~` sorts after every character of a CallSid.
+                .expression_attribute_values(":until", AttributeValue::S(listing_sk(until.min(999_999_999_999_999), "~")))
+                .consistent_read(true)
+                .set_exclusive_start_key(position.map(|cursor| listing_start(pk, cursor))),
+        };
+        let output = request
+            .scan_index_forward(false)
+            .set_limit(want.map(|w| w.min(1000) as i32))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await
+            .map_err(|e| storage(DisplayErrorContext(e)))?;
+        self.count_read(output.consumed_capacity());
+        // A key that is no CallSid (an imported item) is left out, as a reader leaves out its call.
+        let keys = output
+            .items()
+            .iter()
+            .filter_map(|key| {
+                cursor_of(key)
+                    .inspect_err(|_| {
+                        let sid = key.get("callSid").and_then(|k| k.as_s().ok()).cloned().unwrap_or_default();
+                        self.warn(&sid, vec!["callSid (not a CallSid)".into()], "left out".into());
+                    })
+                    .ok()
+            })
+            .collect::<Vec<_>>();
+        // DynamoDB says where it stopped when it stopped at the limit or at 1 MB.
+        Ok((keys, output.last_evaluated_key.is_some()))
+    }
+
+    /// The calls at `keys`, each with its key, in the keys' order.
+    async fn calls_at(&self, keys: &[Cursor]) -> Result<Vec<(Cursor, Call)>, StorageError> {
+        let sids: Vec<String> = keys.iter().map(|k| k.call_sid.to_string()).collect();
+        let mut calls: HashMap<CallSid, Call> = self.calls_by_sid(&sids).await?.into_iter().map(|c| (c.call_sid, c)).collect();
+        Ok(keys.iter().filter_map(|key| Some((*key, calls.remove(&key.call_sid)?))).collect())
+    }
+
+    /// How many of `tenant`'s calls from `caller` started before `call`: a
+    /// consistent count of the caller's listing, so never more than one query
+    /// per call (its first write with an owner and a caller).
+    async fn prior_calls(&self, tenant: &str, caller: &PhoneNumber, call: &Call) -> Result<u32, StorageError> {
+        let pages = self
+            .client
+            .query()
+            .table_name(&self.tables.index)
+            .key_condition_expression("pk = :pk AND sk < :at")
+            .expression_attribute_values(":pk", AttributeValue::S(listing_pk(tenant, Filter::Caller, caller.as_str())))
+            .expression_attribute_values(":at", AttributeValue::S(listing_sk(call.started_at, call.call_sid.as_str())))
+            .select(Select::Count)
+            .consistent_read(true)
+            .into_paginator()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await
+            .map_err(|e| storage(DisplayErrorContext(e)))?;
+        Ok(pages.iter().map(|page| page.count().max(0) as u32).sum())
+    }
+
     /// A call for a reader: as stored, or when its item does not read, rebuilt
     /// from it and its events (and left as it is: the call's next callback
     /// repairs it). `None`, with a warning, for an item whose key is no `CallSid`.
@@ -390,6 +539,11 @@ fn type_of(value: &AttributeValue) -> &'static str {
     }
 }
 
+/// Whether a call's item says its entries are in the calls' index.
+fn is_indexed(item: &Item) -> bool {
+    matches!(item.get(INDEXED), Some(AttributeValue::Bool(true)))
+}
+
 /// A call as stored, with its version.
 #[derive(Clone)]
 struct Stored {
@@ -398,17 +552,20 @@ struct Stored {
     version: u64,
     /// The item's `version` as it is, which the next write requires (none: absent).
     lock: Option<AttributeValue>,
+    /// Its entries are in the calls' index as it is: a call written before
+    /// the index existed (or by hand) has none, and its next write adds them all.
+    indexed: bool,
 }
 
 impl Stored {
     fn new(call: Call, version: u64) -> Self {
-        Stored { call, version, lock: Some(number(version)) }
+        Stored { call, version, lock: Some(number(version)), indexed: true }
     }
 
     /// The call and its version; the item itself when it does not read.
     fn read(item: Item) -> Result<Self, Item> {
         match call_from_item(item.clone()) {
-            Ok((call, version)) => Ok(Stored::new(call, version)),
+            Ok((call, version)) => Ok(Stored { indexed: is_indexed(&item), ..Stored::new(call, version) }),
             Err(_) => Err(item),
         }
     }
@@ -562,7 +719,8 @@ impl RecordCalls for DynamoStore {
                         return Err(StorageError(format!("call {call_sid}: its unreadable item could not be replaced")));
                     }
                     let call = self.rebuild(call_sid, &item, update.event.received_at).await?;
-                    expected = Some(Stored { call: call.call, version: call.version, lock: item.get(VERSION).cloned() });
+                    let indexed = is_indexed(&item);
+                    expected = Some(Stored { call: call.call, version: call.version, lock: item.get(VERSION).cloned(), indexed });
                     rebuilt = Some((item, call.unreadable, call.events));
                 }
                 Attempt::Contended => self.back_off(attempt).await,
@@ -612,51 +770,82 @@ impl ReadCalls for DynamoStore {
         Ok(Some(CallView::new(&call, events)))
     }
 
+    /// One query of the listing `query` is best served by ([`Source::of`]),
+    /// then one batch read of the calls it found; more rounds only while the
+    /// calls found do not match the rest of the query and fill no page.
     async fn calls(&self, query: &CallQuery) -> Result<Page<CallSummary>, StorageError> {
-        let tenant = query.tenant.as_str();
-        let limit = query.limit.map(|l| l.clamp(1, 1000));
-        let (index, key_name, key) = match &query.user_id {
-            Some(user) => ("ByUser", "tenantUser", format!("{tenant}#{user}")),
-            None if query.qualified_only => ("QualifiedByTenant", "qualifiedTenantId", tenant.to_owned()),
-            None => ("ByTenant", "tenantId", tenant.to_owned()),
-        };
-        let request = self
-            .client
-            .query()
-            .table_name(&self.tables.calls)
-            .index_name(index)
-            .key_condition_expression("#key = :key AND startedAt BETWEEN :since AND :until")
-            .expression_attribute_names("#key", key_name)
-            .expression_attribute_values(":key", AttributeValue::S(key.clone()))
-            .expression_attribute_values(":since", number(query.since.unwrap_or(0)))
-            .expression_attribute_values(":until", number(query.until.unwrap_or(i64::MAX)))
-            .scan_index_forward(false)
+        let limit = query.limit.map(|l| l.clamp(1, 1000) as usize);
+        let source = Source::of(query);
+        let mut position = query.cursor;
+        let mut found: Vec<(Cursor, Call)> = Vec::new();
+        for _ in 0..LISTING_ROUNDS {
             // One more than a page, to tell whether another page follows.
-            .set_limit(limit.map(|l| l as i32 + 1))
-            .set_exclusive_start_key(query.cursor.map(|cursor| start_key(key_name, &key, cursor)));
-        let output =
-            request.return_consumed_capacity(ReturnConsumedCapacity::Total).send().await.map_err(|e| storage(DisplayErrorContext(e)))?;
-        self.count_read(output.consumed_capacity());
-        // The indexes hold keys only, so that writes which change no key cost
-        // no index writes; the calls themselves come in one batch read.
-        let items = output.items();
-        let page = limit.map_or(items.len(), |l| items.len().min(l as usize));
-        let next_cursor = match limit {
-            Some(l) if items.len() > l as usize => Some(cursor_of(&items[page - 1])?),
-            // DynamoDB also stops at 1 MB read, and says where.
-            _ => output.last_evaluated_key.as_ref().map(cursor_of).transpose()?,
-        };
-        let keys: Vec<String> = items[..page].iter().filter_map(|item| item.get("callSid")?.as_s().ok().cloned()).collect();
-        let mut calls = self.calls_by_sid(&keys).await?;
-        // An index is eventually consistent: a call can have moved since.
-        calls.retain(|c| c.tenant_id.as_deref() == Some(tenant) && (!query.qualified_only || c.qualified));
-        Ok(Page { items: calls.iter().map(CallSummary::from).collect(), next_cursor })
+            let want = limit.map(|l| l + 1 - found.len());
+            let (keys, more) = self.keys_after(&source, query, position, want).await?;
+            position = keys.last().copied().or(position);
+            let calls = self.calls_at(&keys).await?;
+            found.extend(calls.into_iter().filter(|(_, call)| matches(query, call)));
+            if let Some(l) = limit
+                && found.len() > l
+            {
+                found.truncate(l);
+                let next_cursor = found.last().map(|(cursor, _)| *cursor);
+                return Ok(Page { items: found.iter().map(|(_, c)| CallSummary::from(c)).collect(), next_cursor });
+            }
+            if !more {
+                return Ok(Page { items: found.iter().map(|(_, c)| CallSummary::from(c)).collect(), next_cursor: None });
+            }
+        }
+        // The page is not full, but the listing goes on from where it stopped.
+        Ok(Page { items: found.iter().map(|(_, c)| CallSummary::from(c)).collect(), next_cursor: position })
     }
 
     async fn is_attributed(&self, call_sid: &CallSid) -> Result<Option<bool>, StorageError> {
         let item = self.read_call(call_sid, Some("attributed")).await?;
         Ok(item.map(|item| item.get("attributed").and_then(|v| v.as_bool().ok()).copied().unwrap_or(false)))
     }
+}
+
+/// Where a listing's calls are found: an index of the calls table, or a
+/// filter's listing in the calls' index table. Either is sorted by start,
+/// then SID, so one cursor continues either.
+enum Source {
+    /// A calls table index (`ByTenant`, `ByUser`, `QualifiedByTenant`), its key and value.
+    Index(&'static str, &'static str, String),
+    /// One filter value's listing: its partition.
+    Listing(String),
+}
+
+impl Source {
+    /// The narrowest of the query's keys: a CRM link, the caller, a tag, a
+    /// lead status, a tracking number or a lead source before the user, the
+    /// user before qualified, and the tenant's own index last. The rest of the
+    /// query filters the calls found ([`matches`]).
+    fn of(query: &CallQuery) -> Source {
+        let tenant = query.tenant.as_str();
+        let narrowest = |rank: &[Filter]| {
+            rank.iter()
+                .find_map(|filter| query.filters.iter().find(|(f, _)| f == filter))
+                .map(|(f, v)| Source::Listing(listing_pk(tenant, *f, v)))
+        };
+        use Filter::*;
+        narrowest(&[ContactId, DealId, JobId, Caller, Tag, LeadStatus, TrackingNumber, LeadSource])
+            .or_else(|| query.user_id.as_ref().map(|user| Source::Index("ByUser", "tenantUser", format!("{tenant}#{user}"))))
+            .or_else(|| query.qualified_only.then(|| Source::Index("QualifiedByTenant", "qualifiedTenantId", tenant.to_owned())))
+            .or_else(|| narrowest(&[FirstTimeCaller, Direction, Answered]))
+            .unwrap_or_else(|| Source::Index("ByTenant", "tenantId", tenant.to_owned()))
+    }
+}
+
+/// Whether a call found through a key is one the query asks for: its tenant's
+/// (an index is eventually consistent: a call can have moved since), and with
+/// every filter the key did not serve.
+fn matches(query: &CallQuery, call: &Call) -> bool {
+    let entries = if query.filters.is_empty() { Default::default() } else { listings(call) };
+    call.tenant_id.as_deref() == Some(query.tenant.as_str())
+        && (!query.qualified_only || call.qualified)
+        && query.user_id.as_ref().is_none_or(|user| call.user_id.as_ref() == Some(user))
+        && query.filters.iter().all(|(filter, value)| entries.iter().any(|e| e.filter == *filter && e.value == *value))
 }
 
 /// Where the next page of an index query starts: the index's own partition
@@ -676,6 +865,94 @@ fn cursor_of(key: &Item) -> Result<Cursor, StorageError> {
     let started_at = key.get("startedAt").and_then(|v| v.as_n().ok()).and_then(|n| n.parse().ok()).ok_or_else(unreadable)?;
     let call_sid = key.get("callSid").and_then(|v| v.as_s().ok()).and_then(|s| CallSid::parse("callSid", s).ok()).ok_or_else(unreadable)?;
     Ok(Cursor { started_at, call_sid })
+}
+
+impl DisposeCalls for DynamoStore {
+    /// Read, change, and write back only as the version read, with the index
+    /// entries and counters the change moves, in one transaction; a writer in
+    /// between (a callback) means reading again.
+    async fn dispose(
+        &self,
+        tenant: &TenantId,
+        call_sid: &CallSid,
+        change: &DispositionChange,
+        by: &str,
+        at: i64,
+    ) -> Result<Option<Call>, StorageError> {
+        for attempt in 0..MAX_ATTEMPTS {
+            let Some(item) = self.read_call(call_sid, None).await? else { return Ok(None) };
+            let stored = Stored::read(item)
+                .map_err(|_| StorageError(format!("call {call_sid} could not be read as it stands; its next callback repairs it")))?;
+            if stored.call.tenant_id.as_deref() != Some(tenant.as_str()) {
+                return Ok(None);
+            }
+            let Some(after) = stored.call.dispose(change, by, at) else { return Ok(Some(stored.call)) };
+            let version = stored.version + 1;
+            let put = Put::builder()
+                .table_name(&self.tables.calls)
+                .set_item(Some(call_item(&after, version)))
+                .condition_expression("#version = :expected")
+                .expression_attribute_names("#version", VERSION)
+                .expression_attribute_values(":expected", number(stored.version))
+                .build()
+                .map_err(storage)?;
+            let index = index_writes(&self.tables.index, stored.indexed.then_some(&stored.call), Some(&after))?;
+            let items = std::iter::once(TransactWriteItem::builder().put(put).build()).chain(index).collect();
+            match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
+                Ok(_) => {
+                    self.remember(&Stored::new(after.clone(), version));
+                    return Ok(Some(after));
+                }
+                Err(err) if retried(&err) => self.back_off(attempt).await,
+                Err(err) => return Err(storage(DisplayErrorContext(err))),
+            }
+        }
+        Err(StorageError(format!("call {call_sid} is contended: gave up after {MAX_ATTEMPTS} attempts")))
+    }
+}
+
+/// A transaction that failed on a condition (another writer came first) or
+/// on another transaction holding its items: worth reading again and retrying.
+fn retried(err: &aws_sdk_dynamodb::error::SdkError<TransactWriteItemsError>) -> bool {
+    match err.as_service_error() {
+        Some(TransactWriteItemsError::TransactionCanceledException(canceled)) => {
+            canceled.cancellation_reasons().iter().any(|r| matches!(r.code(), Some("ConditionalCheckFailed" | "TransactionConflict")))
+        }
+        Some(TransactWriteItemsError::TransactionInProgressException(_)) => true,
+        _ => false,
+    }
+}
+
+impl CountCalls for DynamoStore {
+    /// One query per shard, all at once, each reading only the dimension's
+    /// counters of the days asked for.
+    async fn stats(&self, query: &StatsQuery) -> Result<Vec<(String, Counts)>, StorageError> {
+        let shards = (0..COUNTER_SHARDS).map(|shard| {
+            self.client
+                .query()
+                .table_name(&self.tables.index)
+                .key_condition_expression("pk = :pk AND sk BETWEEN :since AND :until")
+                .expression_attribute_values(":pk", AttributeValue::S(counter_pk(query.tenant.as_str(), query.dimension, shard)))
+                .expression_attribute_values(":since", AttributeValue::S(format!("{}#", query.since)))
+                // `$` sorts right after `#`: every group of the last day.
+                .expression_attribute_values(":until", AttributeValue::S(format!("{}$", query.until)))
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                .into_paginator()
+                .send()
+                .collect::<Result<Vec<_>, _>>()
+        });
+        let mut groups: std::collections::BTreeMap<String, Counts> = Default::default();
+        for pages in futures_util::future::join_all(shards).await {
+            for page in pages.map_err(|e| storage(DisplayErrorContext(e)))? {
+                self.count_read(page.consumed_capacity());
+                for (day, value, counts) in page.items().iter().filter_map(counter_from_item) {
+                    let group = if query.dimension == Dimension::Day { day } else { value };
+                    groups.entry(group).or_default().add(&counts, 1);
+                }
+            }
+        }
+        Ok(groups.into_iter().filter(|(_, counts)| counts.calls != 0).collect())
+    }
 }
 
 impl EraseCallers for DynamoStore {
@@ -737,13 +1014,7 @@ impl EraseCallers for DynamoStore {
                 }
             }
         }
-        self.client
-            .delete_item()
-            .table_name(&self.tables.calls)
-            .key("callSid", AttributeValue::S(call_sid.to_owned()))
-            .send()
-            .await
-            .map_err(|e| storage(DisplayErrorContext(e)))?;
+        self.delete_call(call_sid).await?;
         if let Ok(sid) = CallSid::parse("callSid", call_sid) {
             self.known.lock().expect("not poisoned").remove(&sid);
         }

@@ -91,13 +91,18 @@ pub fn tables(template: &str) -> Result<BTreeMap<String, TableSpec>, StorageErro
         .collect()
 }
 
-/// Creates the three tables under `names`, as the template defines them, and
+/// Creates the four tables under `names`, as the template defines them, and
 /// turns on their TTL. Tables that exist already are left as they are, so
 /// running it again is harmless. Returns the names it created.
 pub async fn create(client: &Client, names: &TableNames) -> Result<Vec<String>, StorageError> {
     let specs = tables(TEMPLATE)?;
     let mut created = Vec::new();
-    for (logical_id, name) in [("CallsTable", &names.calls), ("CallEventsTable", &names.events), ("TrackingNumbersTable", &names.numbers)] {
+    for (logical_id, name) in [
+        ("CallsTable", &names.calls),
+        ("CallEventsTable", &names.events),
+        ("TrackingNumbersTable", &names.numbers),
+        ("CallIndexTable", &names.index),
+    ] {
         let spec = specs.get(logical_id).ok_or_else(|| StorageError(format!("template.yaml has no {logical_id}")))?;
         if create_table(client, name, spec).await? {
             created.push(name.clone());
@@ -163,9 +168,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_template_defines_the_three_tables() {
+    fn the_template_defines_the_four_tables() {
         let tables = tables(TEMPLATE).unwrap();
-        assert_eq!(tables.keys().collect::<Vec<_>>(), ["CallEventsTable", "CallsTable", "TrackingNumbersTable"]);
+        assert_eq!(tables.keys().collect::<Vec<_>>(), ["CallEventsTable", "CallIndexTable", "CallsTable", "TrackingNumbersTable"]);
+        let index: Vec<_> = tables["CallIndexTable"].key_schema.iter().map(|k| (k.attribute_name.as_str(), k.key_type.as_str())).collect();
+        assert_eq!(index, [("pk", "HASH"), ("sk", "RANGE")]);
         let calls = &tables["CallsTable"];
         assert_eq!(calls.key_schema, [KeySpec { attribute_name: "callSid".into(), key_type: "HASH".into() }]);
         let indexes: Vec<_> = calls.global_secondary_indexes.iter().map(|i| i.index_name.as_str()).collect();

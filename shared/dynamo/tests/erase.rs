@@ -136,3 +136,36 @@ async fn a_call_with_more_events_than_a_batch_is_erased_whole() {
     assert_eq!(events_of(&store, &call.call_sid).await, 0);
     assert!(!has_call(&store, &call.call_sid).await);
 }
+
+/// An erased call takes its index entries and its share of the counts with it,
+/// and another tenant's counts never move.
+#[tokio::test]
+async fn an_erased_call_leaves_the_listings_and_the_counts() {
+    use calltrack_core::call_index::{Dimension, Filter, StatsQuery};
+    use calltrack_core::ports::CountCalls;
+    let store = store().await;
+    let (acme, other) = (number("acme", "jane", None), number("other", "bob", None));
+    let kept = Lifecycle::new(1);
+    record_all(&store, &kept.forwarded(Some(&acme), 20, 45)).await;
+    let erased = Lifecycle::new(2);
+    record_all(&store, &erased.forwarded(Some(&acme), 20, 45)).await;
+    record_all(&store, &Lifecycle::new(3).forwarded(Some(&other), 20, 45)).await;
+    let day = calltrack_core::call_index::day_of(T0);
+    let counted = |tenant: &str| StatsQuery {
+        tenant: TenantId::parse("tenant", tenant).unwrap(),
+        dimension: Dimension::Day,
+        since: day.clone(),
+        until: day.clone(),
+    };
+    let calls_counted =
+        |stats: Vec<(String, calltrack_core::call_index::Counts)>| stats.iter().map(|(_, c)| (c.calls, c.qualified)).collect::<Vec<_>>();
+    assert_eq!(calls_counted(store.stats(&counted("acme")).await.unwrap()), [(2, 2)]);
+
+    assert_eq!(store.erase_call(&erased.call_sid).await.unwrap(), 8);
+    assert_eq!(calls_counted(store.stats(&counted("acme")).await.unwrap()), [(1, 1)]);
+    assert_eq!(calls_counted(store.stats(&counted("other")).await.unwrap()), [(1, 1)]);
+    let by_caller =
+        CallQuery { filters: vec![(Filter::Caller, CALLER.to_owned())], ..CallQuery::tenant(TenantId::parse("tenant", "acme").unwrap()) };
+    let listed: Vec<String> = store.calls(&by_caller).await.unwrap().items.iter().map(|c| c.call_sid.to_string()).collect();
+    assert_eq!(listed, std::slice::from_ref(&kept.call_sid));
+}

@@ -28,7 +28,7 @@ pub struct Settings {
     pub answer_storage_budget: Duration,
     /// The largest body accepted; Twilio's are a few KB.
     pub max_body_bytes: usize,
-    /// `CALLS_TABLE`, `CALL_EVENTS_TABLE`, `TRACKING_NUMBERS_TABLE`.
+    /// `CALLS_TABLE`, `CALL_EVENTS_TABLE`, `TRACKING_NUMBERS_TABLE`, `CALL_INDEX_TABLE`.
     pub tables: TableNames,
     /// `EVENT_RETENTION_DAYS`: how long raw callbacks are kept.
     pub event_retention: Duration,
@@ -116,6 +116,7 @@ impl Settings {
                 calls: var("CALLS_TABLE").unwrap_or(defaults.tables.calls),
                 events: var("CALL_EVENTS_TABLE").unwrap_or(defaults.tables.events),
                 numbers: var("TRACKING_NUMBERS_TABLE").unwrap_or(defaults.tables.numbers),
+                index: var("CALL_INDEX_TABLE").unwrap_or(defaults.tables.index),
             },
             event_retention: number("EVENT_RETENTION_DAYS")?.map_or(defaults.event_retention, |days| DAY * days),
             callback_queue_url: var("CALLBACK_QUEUE_URL"),

@@ -93,7 +93,8 @@ fn every_documented_setting_comes_from_a_template_parameter() {
     let declared: Vec<(&str, &Value)> =
         [globals].into_iter().chain(per_function).flat_map(|vars| vars.iter().map(|(k, v)| (k.as_str().unwrap(), v))).collect();
     // Set from the stack's own resources, or left empty on purpose (the token is read from SSM).
-    let from_resources = ["CALLS_TABLE", "CALL_EVENTS_TABLE", "TRACKING_NUMBERS_TABLE", "CALLBACK_QUEUE_URL", "TWILIO_AUTH_TOKEN"];
+    let from_resources =
+        ["CALLS_TABLE", "CALL_EVENTS_TABLE", "TRACKING_NUMBERS_TABLE", "CALL_INDEX_TABLE", "CALLBACK_QUEUE_URL", "TWILIO_AUTH_TOKEN"];
     for variable in documented {
         let (_, value) =
             declared.iter().find(|(name, _)| *name == variable).unwrap_or_else(|| panic!("template.yaml never sets {variable}"));

@@ -1,0 +1,129 @@
+//! The calls' own index table ([`calltrack_core::call_index`]) as items:
+//! - a listing entry: `pk` = `L#{tenant}#{filter}#{value}`, `sk` =
+//!   `{startedAt, 15 digits}#{callSid}`, so one key's query lists a filter's
+//!   calls newest first, and a cursor (`startedAt`, `callSid`) continues any of them;
+//! - a counter: `pk` = `C#{tenant}#{dimension}#{shard}`, `sk` = `{day}#{value}`,
+//!   with one number per count and one per talk-time bucket (`t{seconds}`).
+//!
+//! A tenant id holds no `#`, and each kind's prefix and fixed parts come before
+//! any free value, so no two tenants' or kinds' keys can meet.
+
+use crate::item::{Item, number, storage};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
+use calltrack_core::call::Call;
+use calltrack_core::call_index::{CounterKey, Counts, Dimension, Filter, ListingEntry, counter_changes, listing_changes};
+use calltrack_core::ports::StorageError;
+use calltrack_core::view::Cursor;
+
+/// The partition of one filter value's listing.
+pub fn listing_pk(tenant: &str, filter: Filter, value: &str) -> String {
+    format!("L#{tenant}#{}#{value}", filter.name())
+}
+
+/// A listing's sort key at a call: sorted by start, then SID, as the cursor is.
+pub fn listing_sk(started_at: i64, call_sid: &str) -> String {
+    format!("{started_at:015}#{call_sid}")
+}
+
+/// The partition of one shard of a tenant's counters by `dimension`.
+pub fn counter_pk(tenant: &str, dimension: Dimension, shard: u8) -> String {
+    format!("C#{tenant}#{}#{shard:02}", dimension.name())
+}
+
+fn listing_key(entry: &ListingEntry) -> Item {
+    Item::from([
+        ("pk".to_owned(), AttributeValue::S(listing_pk(&entry.tenant, entry.filter, &entry.value))),
+        ("sk".to_owned(), AttributeValue::S(listing_sk(entry.started_at, &entry.call_sid))),
+    ])
+}
+
+/// Where a listing's next page starts, in `pk`'s partition.
+pub fn listing_start(pk: &str, cursor: Cursor) -> Item {
+    Item::from([
+        ("pk".to_owned(), AttributeValue::S(pk.to_owned())),
+        ("sk".to_owned(), AttributeValue::S(listing_sk(cursor.started_at, cursor.call_sid.as_str()))),
+    ])
+}
+
+/// The index writes that take a call from `before` (none: new, or never
+/// indexed) to `after` (none: erased), to go in the call's own transaction.
+pub fn index_writes(table: &str, before: Option<&Call>, after: Option<&Call>) -> Result<Vec<TransactWriteItem>, StorageError> {
+    let (removed, added) = listing_changes(before, after);
+    let mut writes = Vec::with_capacity(removed.len() + added.len() + 8);
+    for entry in removed {
+        let delete = Delete::builder().table_name(table).set_key(Some(listing_key(&entry))).build().map_err(storage)?;
+        writes.push(TransactWriteItem::builder().delete(delete).build());
+    }
+    for entry in added {
+        let mut item = listing_key(&entry);
+        item.insert("callSid".into(), AttributeValue::S(entry.call_sid.clone()));
+        item.insert("startedAt".into(), number(entry.started_at));
+        let put = Put::builder().table_name(table).set_item(Some(item)).build().map_err(storage)?;
+        writes.push(TransactWriteItem::builder().put(put).build());
+    }
+    for (key, counts) in counter_changes(before, after) {
+        writes.push(TransactWriteItem::builder().update(counter_update(table, &key, &counts)?).build());
+    }
+    Ok(writes)
+}
+
+/// The counts' names as stored, with their values.
+fn named(counts: &Counts) -> Vec<(String, i64)> {
+    let mut named: Vec<(String, i64)> = [
+        ("calls", counts.calls),
+        ("answered", counts.answered),
+        ("missed", counts.missed),
+        ("qualified", counts.qualified),
+        ("firstTimeCallers", counts.first_time_callers),
+        ("voicemails", counts.voicemails),
+        ("talkSeconds", counts.talk_seconds),
+    ]
+    .into_iter()
+    .map(|(name, n)| (name.to_owned(), n))
+    .collect();
+    named.extend(counts.talk.iter().map(|(bucket, &n)| (format!("t{bucket}"), n)));
+    named.retain(|(_, n)| *n != 0);
+    named
+}
+
+/// `ADD` of each non-zero count: DynamoDB adds atomically, creating what is missing.
+fn counter_update(table: &str, key: &CounterKey, counts: &Counts) -> Result<Update, StorageError> {
+    let named = named(counts);
+    let adds: Vec<String> = (0..named.len()).map(|i| format!("#n{i} :v{i}")).collect();
+    let mut update = Update::builder()
+        .table_name(table)
+        .key("pk", AttributeValue::S(counter_pk(&key.tenant, key.dimension, key.shard)))
+        .key("sk", AttributeValue::S(format!("{}#{}", key.day, key.value)))
+        .update_expression(format!("ADD {}", adds.join(", ")));
+    for (i, (name, n)) in named.into_iter().enumerate() {
+        update = update.expression_attribute_names(format!("#n{i}"), name).expression_attribute_values(format!(":v{i}"), number(n));
+    }
+    update.build().map_err(storage)
+}
+
+/// A counter item's day, group value and counts.
+pub fn counter_from_item(item: &Item) -> Option<(String, String, Counts)> {
+    let sk = item.get("sk")?.as_s().ok()?;
+    let (day, value) = sk.split_once('#')?;
+    let n = |name: &str| item.get(name).and_then(|v| v.as_n().ok()).and_then(|n| n.parse::<i64>().ok()).unwrap_or(0);
+    let mut counts = Counts {
+        calls: n("calls"),
+        answered: n("answered"),
+        missed: n("missed"),
+        qualified: n("qualified"),
+        first_time_callers: n("firstTimeCallers"),
+        voicemails: n("voicemails"),
+        talk_seconds: n("talkSeconds"),
+        talk: Default::default(),
+    };
+    for (name, value) in item {
+        if let (Some(bucket), Ok(count)) =
+            (name.strip_prefix('t').and_then(|b| b.parse::<u32>().ok()), value.as_n().map(|n| n.parse::<i64>()))
+            && let Ok(count) = count
+            && count != 0
+        {
+            counts.talk.insert(bucket, count);
+        }
+    }
+    Some((day.to_owned(), value.to_owned(), counts))
+}
