@@ -11,6 +11,13 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::Value;
 use std::collections::HashMap;
 
+/// The development issuer and audience of `calltrack token`, and its key pair
+/// (cli/dev/README.md: published, so it protects nothing and nothing deployed trusts it).
+pub const DEV_ISSUER: &str = "calltrack-dev";
+pub const DEV_KEY_ID: &str = "calltrack-dev-1";
+pub const DEV_PRIVATE_KEY: &str = include_str!("../dev/dev-token-key.pem");
+const DEV_JWKS: &str = include_str!("../dev/dev-token-jwks.json");
+
 pub struct JwtAuthorizer {
     issuer: String,
     audience: Vec<String>,
@@ -42,6 +49,12 @@ impl JwtAuthorizer {
         let keys: JwkSet = serde_json::from_slice(&fetch(jwks_uri.to_owned()).await?)
             .map_err(|e| Failure::from(format!("--jwt-issuer: {jwks_uri} is not a JSON Web Key Set: {e}")))?;
         Ok(JwtAuthorizer { issuer: issuer.to_owned(), audience: audience.to_vec(), keys })
+    }
+
+    /// The authorizer of `calltrack token`'s development tokens, and of nothing else.
+    pub fn dev() -> Self {
+        let keys = serde_json::from_str(DEV_JWKS).expect("cli/dev/dev-token-jwks.json is a JWKS");
+        JwtAuthorizer { issuer: DEV_ISSUER.to_owned(), audience: vec![DEV_ISSUER.to_owned()], keys }
     }
 
     pub fn issuer(&self) -> &str {

@@ -12,6 +12,7 @@ mod simulate;
 mod smoke;
 mod stats;
 mod storage;
+mod token;
 mod verify;
 
 use clap::{Parser, Subcommand};
@@ -43,6 +44,8 @@ enum Command {
     Simulate(simulate::Args),
     /// Smoke-tests a stack: one short signed call to a tracking number, read back, checked, then deleted
     Smoke(smoke::Args),
+    /// Mints a development JWT for the API of `calltrack serve --dev-tokens`
+    Token(token::Args),
     /// Signs a request as Twilio would, or checks a signature
     #[command(subcommand)]
     Signature(signature::Command),
@@ -109,6 +112,7 @@ async fn run(cli: Cli) -> ExitCode {
         Command::Stats(args) => stats::run(args).await,
         Command::Simulate(args) => simulate::run(args).await,
         Command::Smoke(args) => smoke::run(args).await,
+        Command::Token(args) => token::run(args),
         Command::Signature(command) => signature::run(command),
     };
     match result {

@@ -50,6 +50,10 @@ pub struct Args {
     /// The audience the API's JWTs must name (their aud, or else client_id)
     #[arg(long, env = "JWT_AUDIENCE", value_delimiter = ',')]
     jwt_audience: Vec<String>,
+    /// Trust the development tokens of `calltrack token` (and no others) for the
+    /// API: a key published in this repository, so never where the internet reaches
+    #[arg(long, conflicts_with = "jwt_issuer")]
+    dev_tokens: bool,
     #[command(flatten)]
     storage: storage::Storage,
 }
@@ -75,6 +79,7 @@ pub async fn run(args: Args) -> Result<(), Failure> {
     let queue = queue(&args, settings.callback_queue_url.as_deref()).await?;
     let authorizer = match args.jwt_issuer.as_deref().filter(|i| !i.trim().is_empty()) {
         Some(issuer) => Some(JwtAuthorizer::discover(issuer, &args.jwt_audience).await?),
+        None if args.dev_tokens => Some(JwtAuthorizer::dev()),
         None => None,
     };
     let api = Api::new(args.storage.store().await?, settings.clone());
@@ -89,7 +94,7 @@ pub async fn run(args: Args) -> Result<(), Failure> {
     }
     match &server.authorizer {
         Some(authorizer) => println!("  the API ({base}/api/calls, /api/numbers, /api/stats): JWTs of {}", authorizer.issuer()),
-        None => println!("  the API ({base}/api/calls, /api/numbers, /api/stats): answered 401 without --jwt-issuer"),
+        None => println!("  the API ({base}/api/calls, /api/numbers, /api/stats): answered 401 without --jwt-issuer or --dev-tokens"),
     }
     match queue {
         Some(queue) => {

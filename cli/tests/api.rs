@@ -169,3 +169,31 @@ fn without_an_issuer_the_api_answers_401() {
     let (status, body) = get(&format!("{url}/api/calls"), Some("anything"));
     assert_eq!((status, body["status"].as_u64()), (401, Some(401)));
 }
+
+/// `calltrack token`'s development tokens: trusted by `serve --dev-tokens`,
+/// and by no `serve` that trusts a real issuer, or none.
+#[test]
+fn development_tokens_are_trusted_only_when_serve_is_told_to() {
+    let storage = storage_args();
+    add_number(&storage);
+    let (_server, url) = serve_with(&storage, &["--queue-name", &queue_name(), "--dev-tokens"]);
+    simulate(&url, NUMBER, "1");
+    let mint = |args: &[&str]| run_ok(&[&["token"][..], args].concat(), &[]).trim().to_owned();
+    let jane = mint(&["--tenant", "acme", "--user", "jane", "--role", "admin", "--ttl", "10m"]);
+    let (status, stats) = get(&format!("{url}/api/stats?groupBy=leadSource"), Some(&jane));
+    assert_eq!((status, stats["total"]["calls"].as_i64()), (200, Some(1)), "{stats}");
+    let (status, numbers) = get(&format!("{url}/api/numbers"), Some(&jane));
+    assert_eq!((status, numbers["numbers"][0]["phoneNumber"].as_str()), (200, Some(NUMBER)));
+    let other = mint(&["--tenant", "other", "--user", "bob"]);
+    let (status, page) = get(&format!("{url}/api/calls"), Some(&other));
+    assert_eq!((status, page["calls"].as_array().map(Vec::len)), (200, Some(0)), "another tenant sees none of acme's calls");
+
+    // The same token, to a serve without --dev-tokens, and to one that trusts a real issuer.
+    let (_plain, plain_url) = serve_with(&storage, &["--queue-name", &queue_name()]);
+    assert_eq!(get(&format!("{plain_url}/api/calls"), Some(&jane)).0, 401);
+    let issuer = issuer();
+    let (_real, real_url) = serve_with(&storage, &["--queue-name", &queue_name(), "--jwt-issuer", &issuer.url, "--jwt-audience", AUDIENCE]);
+    assert_eq!(get(&format!("{real_url}/api/calls"), Some(&jane)).0, 401);
+    // And a token of the test issuer is no development token.
+    assert_eq!(get(&format!("{url}/api/calls"), Some(&token(&claims(&issuer.url, "acme"), KID))).0, 401);
+}

@@ -240,6 +240,9 @@ mod tests {
         }
         let err = LeadStatus::parse("leadStatus", "hot").unwrap_err().to_string();
         assert_eq!(err, r#"leadStatus is not a lead status: "hot" (one of good-lead, not-a-lead, spam)"#);
-        assert_eq!((format_cents(1250), format_cents(7), format_cents(-1999)), ("12.50".into(), "0.07".into(), "-19.99".into()));
+        assert_eq!(
+            (format_cents(1250), format_cents(7), format_cents(-1999), format_cents(0)),
+            ("12.50".into(), "0.07".into(), "-19.99".into(), "0.00".into())
+        );
     }
 }

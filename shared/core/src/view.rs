@@ -419,6 +419,12 @@ mod tests {
     }
 
     #[test]
+    fn an_amount_in_cents_is_written_as_a_decimal_number() {
+        let json = |cents| serde_json::to_string(&Amount(cents)).unwrap();
+        assert_eq!((json(1250), json(7), json(100_000)), ("12.5".into(), "0.07".into(), "1000.0".into()));
+    }
+
+    #[test]
     fn a_listing_query_starts_with_every_call_of_its_tenant() {
         let query = CallQuery::tenant(TenantId::parse("tenant", "acme").unwrap());
         assert_eq!(query.tenant.as_str(), "acme");

@@ -191,6 +191,15 @@ fn counts_add_up_and_take_away_to_nothing() {
     sum.add(&a, -1);
     assert!(sum.is_zero() && sum.talk.is_empty(), "{sum:?}");
     assert!(!a.is_zero());
+    sum.add(&Counts { talk: [(40, 3)].into(), ..Counts::default() }, 1);
+    assert_eq!(sum.talk, [(40, 3)].into());
+}
+
+#[test]
+fn no_median_without_answered_calls() {
+    assert_eq!(Counts::default().median_talk_seconds(), None);
+    let cancelled = Counts { talk: [(5, 1), (7, -1)].into(), ..Counts::default() };
+    assert_eq!(cancelled.median_talk_seconds(), None, "a difference that adds up to no call");
 }
 
 #[test]
