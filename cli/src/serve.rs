@@ -173,6 +173,9 @@ async fn handle(server: Arc<Server>, request: hyper::Request<Incoming>) -> Resul
         if !answer.content_type.is_empty() {
             response.headers_mut().insert("content-type", hyper::header::HeaderValue::from_static(answer.content_type));
         }
+        if let Some(allow) = answer.allow {
+            response.headers_mut().insert("allow", hyper::header::HeaderValue::from_static(allow));
+        }
         return Ok(response);
     }
     let request = lambda_http::Request::from_parts(parts, lambda_http::Body::from(body.to_vec()));

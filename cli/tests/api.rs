@@ -197,3 +197,38 @@ fn development_tokens_are_trusted_only_when_serve_is_told_to() {
     // And a token of the test issuer is no development token.
     assert_eq!(get(&format!("{url}/api/calls"), Some(&token(&claims(&issuer.url, "acme"), KID))).0, 401);
 }
+
+/// The API's latency through `calltrack serve` (HTTP, the authorizer's check
+/// of the token, the handler, DynamoDB Local), printed for BENCHMARKS.md, never
+/// asserted:
+///
+///   scripts/with-dynamodb-local scripts/with-moto cargo test -p calltrack --test api latency -- --nocapture
+#[test]
+fn latency_through_serve() {
+    let storage = storage_args();
+    add_number(&storage);
+    let (_server, url) = serve_with(&storage, &["--queue-name", &queue_name(), "--dev-tokens"]);
+    let args = ["simulate", "--base-url", &url, "--auth-token", TOKEN, "--to", NUMBER, "--scenario", "mixed", "--calls", "120"];
+    run_ok(&[&args[..], &["--concurrency", "8", "--quiet"]].concat(), &[]);
+    let token = run_ok(&["token", "--tenant", "acme", "--user", "jane"], &[]).trim().to_owned();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let client = reqwest::Client::new();
+    for path in
+        ["/api/calls?limit=50", "/api/calls?leadSource=Google+Ads&limit=50", "/api/stats?groupBy=leadSource", "/api/stats?groupBy=day"]
+    {
+        let mut times: Vec<Duration> = runtime.block_on(async {
+            let mut times = Vec::new();
+            for _ in 0..200 {
+                let started = std::time::Instant::now();
+                let response = client.get(format!("{url}{path}")).bearer_auth(&token).send().await.unwrap();
+                assert_eq!(response.status().as_u16(), 200);
+                response.bytes().await.unwrap();
+                times.push(started.elapsed());
+            }
+            times
+        });
+        times.sort();
+        let at = |q: f64| times[((times.len() - 1) as f64 * q).round() as usize].as_secs_f64() * 1000.0;
+        println!("GET {path:<42} 200 times through serve: p50 {:.1} ms, p99 {:.1} ms", at(0.5), at(0.99));
+    }
+}

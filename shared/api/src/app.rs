@@ -28,6 +28,8 @@ pub struct ApiResponse {
     pub status: u16,
     pub content_type: &'static str,
     pub body: String,
+    /// A 405's `Allow` header: the methods the resource allows.
+    pub allow: Option<&'static str>,
 }
 
 impl ApiResponse {
@@ -36,11 +38,12 @@ impl ApiResponse {
             status: 200,
             content_type: "application/json",
             body: serde_json::to_string(value).expect("the API's types serialise"),
+            allow: None,
         }
     }
 
     fn no_content() -> Self {
-        ApiResponse { status: 204, content_type: "", body: String::new() }
+        ApiResponse { status: 204, content_type: "", body: String::new(), allow: None }
     }
 
     fn problem(problem: &Problem) -> Self {
@@ -48,6 +51,7 @@ impl ApiResponse {
             status: problem.status,
             content_type: "application/problem+json",
             body: serde_json::to_string(problem).expect("a problem serialises"),
+            allow: problem.allow,
         }
     }
 }
@@ -65,14 +69,18 @@ enum Resource<'a> {
     Number(&'a str),
     /// `/api/stats`
     Stats,
+    /// `/api/openapi.json`, the only resource that needs no token
+    OpenApi,
 }
 
 impl<'a> Resource<'a> {
     fn find(path: &'a str) -> Option<Self> {
         // Behind a custom domain's API mapping the path may start with its base path.
         let path = &path[path.find("/api/")?..];
-        if path.trim_end_matches('/') == "/api/stats" {
-            return Some(Resource::Stats);
+        match path.trim_end_matches('/') {
+            "/api/stats" => return Some(Resource::Stats),
+            "/api/openapi.json" => return Some(Resource::OpenApi),
+            _ => {}
         }
         let (collection, rest) = [("/api/calls", Resource::Calls), ("/api/numbers", Resource::Numbers)]
             .into_iter()
@@ -89,7 +97,7 @@ impl<'a> Resource<'a> {
     /// The methods it allows, as a 405 names them.
     fn allows(self) -> &'static str {
         match self {
-            Resource::Calls | Resource::Numbers | Resource::Stats => "GET",
+            Resource::Calls | Resource::Numbers | Resource::Stats | Resource::OpenApi => "GET",
             Resource::Call(_) => "GET, PATCH",
             Resource::Number(_) => "PUT, DELETE",
         }
@@ -114,7 +122,7 @@ impl<S: ReadCalls + DisposeCalls + CountCalls + LookUpNumbers + ManageTenantNumb
     pub async fn handle(&self, request: &ApiRequest) -> ApiResponse {
         let started = std::time::Instant::now();
         let (response, principal) = match self.answer(request).await {
-            Ok((response, principal)) => (response, Some(principal)),
+            Ok((response, principal)) => (response, principal),
             Err(problem) => (ApiResponse::problem(&problem), None),
         };
         tracing::info!(
@@ -128,9 +136,17 @@ impl<S: ReadCalls + DisposeCalls + CountCalls + LookUpNumbers + ManageTenantNumb
         response
     }
 
-    async fn answer(&self, request: &ApiRequest) -> Result<(ApiResponse, Principal), Problem> {
+    async fn answer(&self, request: &ApiRequest) -> Result<(ApiResponse, Option<Principal>), Problem> {
         // An unknown resource is a 404 whoever asks, as API Gateway answers it.
         let resource = Resource::find(&request.path).ok_or_else(|| Problem::not_found(format!("no resource {}", request.path)))?;
+        if resource == Resource::OpenApi {
+            return match request.method.as_str() {
+                "GET" => {
+                    Ok((ApiResponse { status: 200, content_type: "application/json", body: crate::openapi::json(), allow: None }, None))
+                }
+                _ => Err(Problem::method_not_allowed(resource.allows())),
+            };
+        }
         let claims = request.claims.as_ref().ok_or_else(|| Problem::unauthorized("a valid bearer token is required"))?;
         let principal = Principal::from_claims(claims, &self.settings.claims)?;
         let response = match (resource, request.method.as_str()) {
@@ -146,7 +162,7 @@ impl<S: ReadCalls + DisposeCalls + CountCalls + LookUpNumbers + ManageTenantNumb
             }
             (resource, _) => return Err(Problem::method_not_allowed(resource.allows())),
         };
-        Ok((response, principal))
+        Ok((response, Some(principal)))
     }
 }
 
@@ -162,6 +178,7 @@ mod tests {
         assert_eq!(Resource::find("/api/calls/CA1/"), Some(Resource::Call("CA1")));
         assert_eq!(Resource::find("/api/numbers"), Some(Resource::Numbers));
         assert_eq!(Resource::find("/api/stats"), Some(Resource::Stats));
+        assert_eq!(Resource::find("/api/openapi.json"), Some(Resource::OpenApi));
         assert_eq!(Resource::find("/calltrack/api/calls"), Some(Resource::Calls), "under a custom domain's base path");
         assert_eq!(Resource::find("/api/numbers/%2B18005551212"), Some(Resource::Number("%2B18005551212")));
         for none in [

@@ -40,7 +40,7 @@ pub const LIST_PARAMETERS: &[&str] = &[
 ];
 
 /// A page of calls, and where the next one starts (`null`: this is the last).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CallList {
     pub calls: Vec<CallSummary>,
@@ -104,22 +104,28 @@ pub fn list_query(principal: &Principal, query: &str) -> Result<CallQuery, Probl
             _ => return Err(Problem::invalid(name, format!("is not a parameter of this listing ({})", LIST_PARAMETERS.join(", ")))),
         }
     }
-    if let (Some(since), Some(until)) = (listing.since, listing.until)
-        && since > until
-    {
-        return Err(Problem::invalid("until", "is before since"));
-    }
-    // A cursor continues the listing it came from: its call started within the range.
-    if let Some(cursor) = listing.cursor
-        && (listing.since.is_some_and(|since| cursor.started_at < since) || listing.until.is_some_and(|until| cursor.started_at > until))
-    {
-        return Err(Problem::invalid("cursor", "is outside since and until: it continues a listing of other dates"));
+    // No call started before 1970.
+    listing.since = listing.since.map(|since| since.max(0));
+    // A cursor after the range continues nothing in it: the listing starts at its top.
+    if listing.cursor.is_some_and(|cursor| listing.until.is_some_and(|until| cursor.started_at > until)) {
+        listing.cursor = None;
     }
     Ok(listing)
 }
 
+/// Whether a listing can hold no call: it ends before 1970 or before it
+/// starts, or its cursor is past its start (a listing newest first has
+/// nothing after that).
+fn is_empty(listing: &CallQuery) -> bool {
+    listing.until.is_some_and(|until| until < 0 || listing.since.is_some_and(|since| until < since))
+        || listing.cursor.is_some_and(|cursor| listing.since.is_some_and(|since| cursor.started_at < since))
+}
+
 pub async fn list<S: ReadCalls>(store: &S, principal: &Principal, query: &str) -> Result<CallList, Problem> {
     let listing = list_query(principal, query)?;
+    if is_empty(&listing) {
+        return Ok(CallList { calls: Vec::new(), next_cursor: None });
+    }
     let page = store.calls(&listing).await?;
     Ok(CallList { calls: page.items, next_cursor: page.next_cursor.map(|c| c.to_string()) })
 }
@@ -132,7 +138,7 @@ pub async fn get<S: ReadCalls>(store: &S, principal: &Principal, call_sid: &str)
 }
 
 /// A call after a person's change of its disposition: the listing's row and who changed what.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Disposed {
     #[serde(flatten)]
@@ -153,6 +159,7 @@ pub fn disposition_change(body: &[u8]) -> Result<DispositionChange, Problem> {
         match (name.as_str(), value) {
             ("leadStatus", serde_json::Value::Null) => change.lead_status = Some(None),
             ("leadStatus", serde_json::Value::String(status)) => change.lead_status = Some(Some(LeadStatus::parse(name, status)?)),
+            ("tags", serde_json::Value::Null) => change.tags = Some(Default::default()),
             ("tags", serde_json::Value::Array(tags)) => {
                 let tags: Vec<&str> = tags
                     .iter()
@@ -181,9 +188,7 @@ pub fn disposition_change(body: &[u8]) -> Result<DispositionChange, Problem> {
             _ => return Err(invalid(format!("is not a field of a call's disposition ({})", PATCH_FIELDS.join(", ")))),
         }
     }
-    if change == DispositionChange::default() {
-        return Err(Problem::invalid("body", format!("changes nothing: give one of {}", PATCH_FIELDS.join(", "))));
-    }
+    // `{}` changes nothing, as a merge patch: the call comes back as it is.
     Ok(change)
 }
 
@@ -287,7 +292,6 @@ mod tests {
         for (body, name, reason) in [
             (&b"not json"[..], "body", "is not JSON"),
             (b"[]", "body", "must be a JSON object"),
-            (b"{}", "body", "changes nothing"),
             (br#"{"leadStatus":"hot"}"#, "leadStatus", "is not a lead status"),
             (br#"{"leadStatus":1}"#, "leadStatus", "must be a string or null"),
             (br#"{"tags":"vip"}"#, "tags", "must be an array of strings"),
@@ -316,10 +320,7 @@ mod tests {
             ("userId=", "userId", "is empty"),
             ("qualified=false", "qualified", "must be true"),
             ("since=yesterday", "since", "is not a date"),
-            ("since=2026-11-22&until=2026-11-21", "until", "is before since"),
             ("limit=1&limit=2", "limit", "is given more than once"),
-            ("cursor=1764000000000.CA0123456789abcdef0123456789abcdef&since=2026-11-22", "cursor", "is outside since and until"),
-            ("cursor=1764000000000.CA0123456789abcdef0123456789abcdef&until=2025-11-22", "cursor", "is outside since and until"),
             (
                 "tenantId=other",
                 "tenantId",

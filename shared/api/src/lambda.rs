@@ -50,5 +50,8 @@ pub fn to_event(response: ApiResponse) -> ApiGatewayV2httpResponse {
         event.headers.insert("content-type", HeaderValue::from_static(response.content_type));
         event.body = Some(Body::Text(response.body));
     }
+    if let Some(allow) = response.allow {
+        event.headers.insert("allow", HeaderValue::from_static(allow));
+    }
     event
 }

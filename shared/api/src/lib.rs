@@ -12,6 +12,7 @@ pub mod app;
 pub mod calls;
 pub mod lambda;
 pub mod numbers;
+pub mod openapi;
 pub mod principal;
 pub mod problem;
 pub mod stats;

@@ -13,25 +13,46 @@ use calltrack_core::tracking_number::TrackingNumber;
 use calltrack_twilio::fields::PhoneNumber;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct NumberList {
     pub numbers: Vec<TrackingNumber>,
 }
 
 /// What `PUT` takes: a number's owner and settings. The tenant and the Twilio
 /// account it is bound to stay as they are.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct NumberBody {
+pub(crate) struct NumberBody {
+    /// The user whose calls the number's are.
+    #[schema(pattern = r"\S")]
     user_id: String,
+    /// Where calls are forwarded, in E.164.
+    #[schema(pattern = r"^\+[1-9][0-9]{1,14}$")]
     forward_to: String,
+    /// Each text, when given, holds more than spaces.
+    #[schema(pattern = r"\S")]
     lead_source: Option<String>,
     record: Option<bool>,
     voicemail: Option<bool>,
+    #[schema(pattern = r"\S")]
     whisper: Option<String>,
+    #[schema(pattern = r"\S")]
     disclosure: Option<String>,
+    #[schema(maximum = 3600)]
+    #[serde(default, deserialize_with = "whole_number")]
     min_talk_seconds: Option<u32>,
     active: Option<bool>,
+}
+
+/// A whole number, written `15` or `15.0` (JSON Schema's integers are both).
+fn whole_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<u32>, D::Error> {
+    let number: Option<f64> = Option::deserialize(deserializer)?;
+    number
+        .map(|n| match n.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&n) {
+            true => Ok(n as u32),
+            false => Err(serde::de::Error::custom(format!("must be a whole number of seconds, not {n}"))),
+        })
+        .transpose()
 }
 
 /// The most conversation a number may ask of a qualified lead: an hour.

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 /// One problem, as the API answers it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Problem {
     /// `about:blank`: the status and title say it all.
@@ -16,9 +16,12 @@ pub struct Problem {
     /// Which request parameters or body fields were wrong, and why.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub invalid_params: Vec<InvalidParam>,
+    /// For a 405: the methods the resource allows, for the `Allow` header.
+    #[serde(skip)]
+    pub allow: Option<&'static str>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct InvalidParam {
     pub name: String,
     pub reason: String,
@@ -26,7 +29,7 @@ pub struct InvalidParam {
 
 impl Problem {
     fn new(status: u16, title: &'static str, detail: impl Into<String>) -> Self {
-        Problem { kind: "about:blank", title, status, detail: detail.into(), invalid_params: Vec::new() }
+        Problem { kind: "about:blank", title, status, detail: detail.into(), invalid_params: Vec::new(), allow: None }
     }
 
     /// A parameter or field that is missing, unknown or malformed.
@@ -52,8 +55,8 @@ impl Problem {
         Problem::new(404, "Not Found", detail)
     }
 
-    pub fn method_not_allowed(allowed: &str) -> Self {
-        Problem::new(405, "Method Not Allowed", format!("this resource allows {allowed}"))
+    pub fn method_not_allowed(allowed: &'static str) -> Self {
+        Problem { allow: Some(allowed), ..Problem::new(405, "Method Not Allowed", format!("this resource allows {allowed}")) }
     }
 
     /// Storage failed: said without its internals, which the log keeps.

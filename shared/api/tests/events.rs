@@ -165,8 +165,12 @@ async fn refusals_are_problems_naming_what_is_wrong() {
     assert_eq!((status, body["invalidParams"][0]["name"].as_str()), (400, Some("callSid")));
     let mut post = get("/api/calls", "", Some("tenant-demo"));
     post["requestContext"]["http"]["method"] = json!("POST");
-    let (status, _, _) = answer(&api, post).await;
-    assert_eq!(status, 405);
+    let event: ApiGatewayV2httpRequest = serde_json::from_value(post).unwrap();
+    let response = to_event(api.handle(&request_of(event)).await);
+    assert_eq!((response.status_code, response.headers["allow"].to_str().unwrap()), (405, "GET"), "RFC 9110: a 405 names what is allowed");
+    // The description needs no token.
+    let (status, content_type, doc) = answer(&api, get("/api/openapi.json", "", None)).await;
+    assert_eq!((status, content_type.as_str(), doc["openapi"].as_str()), (200, "application/json", Some("3.1.0")));
     let (status, _, _) = answer(&api, get("/api/nothing", "", None)).await;
     assert_eq!(status, 404, "an unknown resource, token or not");
 }

@@ -19,6 +19,7 @@ pub const MAX_TAG_CHARS: usize = 50;
 
 /// A lead status a person gives a call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum LeadStatus {
     /// A real lead, whatever the automatic rule said.
@@ -84,6 +85,7 @@ pub struct Disposition {
 /// One change of a disposition: who, when, and each field it set, as text
 /// (`""`: cleared).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Change {
     pub revision: u32,
@@ -104,6 +106,7 @@ pub struct DispositionChange {
 
 /// Who made a qualification verdict.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum Verdict {
     /// The rule: answered, and the conversation long enough.

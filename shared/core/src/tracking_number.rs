@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 /// A tracking number's owner and call handling, keyed on its E.164 number.
 #[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct TrackingNumber {
     pub phone_number: PhoneNumber,

@@ -125,6 +125,7 @@ impl fmt::Display for Cursor {
 /// A call in a listing: who called whom for which owner and lead source, how
 /// it went, whether it is a qualified lead, and its recording.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CallSummary {
     pub call_sid: CallSid,
@@ -176,6 +177,7 @@ pub struct CallSummary {
 
 /// A call's recording: the conversation, or a voicemail.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct RecordingView {
     pub sid: RecordingSid,
@@ -189,6 +191,7 @@ pub struct RecordingView {
 
 /// One call and everything known about it, its events oldest first.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CallView {
     #[serde(flatten)]
@@ -206,6 +209,7 @@ pub struct CallView {
 
 /// An amount in cents, written as a decimal number: `1250` is `12.5`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = f64, example = 1250.0))]
 pub struct Amount(pub i64);
 
 impl Serialize for Amount {
@@ -216,6 +220,7 @@ impl Serialize for Amount {
 
 /// One callback as received.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct EventView {
     pub kind: EventKind,

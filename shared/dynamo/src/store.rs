@@ -403,7 +403,8 @@ impl DynamoStore {
         position: Option<Cursor>,
         want: Option<usize>,
     ) -> Result<(Vec<Cursor>, bool), StorageError> {
-        let (since, until) = (query.since.unwrap_or(0), query.until.unwrap_or(i64::MAX));
+        // No call started before 1970: a negative time would sort wrongly as text.
+        let (since, until) = (query.since.unwrap_or(0).max(0), query.until.unwrap_or(i64::MAX).max(0));
         let request = match source {
             Source::Index(index, key_name, key) => self
                 .client

@@ -231,6 +231,20 @@ impl std::fmt::Debug for Params {
     }
 }
 
+/// A list of `[key, value]` pairs, as [`Serialize`] writes it.
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for Params {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+        let text = ObjectBuilder::new().schema_type(Type::String);
+        let pair = ArrayBuilder::new().items(text).min_items(Some(2)).max_items(Some(2));
+        ArrayBuilder::new().items(pair).description(Some("Every parameter as received, in order, as [key, value] pairs")).into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for Params {}
+
 /// Serialises as a list of `[key, value]` pairs, which keeps order and repeats.
 impl Serialize for Params {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
