@@ -12,7 +12,7 @@ pub mod tables;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use store::DynamoStore;
+pub use store::{DynamoStore, Reindexed};
 
 /// The four tables' names.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -354,6 +354,61 @@ impl DynamoStore {
         Ok(sids.iter().filter_map(|sid| found.remove(sid)).collect())
     }
 
+    /// Puts every call stored before the calls' index existed (its item has no
+    /// `indexed` flag) in the index, oldest first, each in one transaction
+    /// conditional on its version, counting its caller's earlier calls as a
+    /// callback would. An operator's command (`calltrack calls reindex`): it
+    /// scans the calls table. Running it again is harmless.
+    pub async fn reindex(&self) -> Result<Reindexed, StorageError> {
+        let items = scan(
+            self.client
+                .scan()
+                .table_name(&self.tables.calls)
+                .filter_expression("attribute_not_exists(#indexed)")
+                .expression_attribute_names("#indexed", INDEXED)
+                .consistent_read(true),
+        )
+        .await?;
+        let mut report = Reindexed::default();
+        let mut calls = Vec::new();
+        for item in items {
+            match Stored::read(item) {
+                Ok(stored) => calls.push(stored),
+                // Its next callback rebuilds it, and indexes it whole.
+                Err(_) => report.unreadable += 1,
+            }
+        }
+        calls.sort_by_key(|stored| (stored.call.started_at, stored.call.call_sid));
+        for stored in calls {
+            let mut call = stored.call.clone();
+            if call.prior_calls.is_none()
+                && let (Some(tenant), Some(caller)) = (&call.tenant_id, &call.from_number)
+            {
+                let prior = self.prior_calls(tenant, caller, &call).await?;
+                call = call.with_prior_calls(prior);
+            }
+            let version = stored.version + 1;
+            let put = Put::builder()
+                .table_name(&self.tables.calls)
+                .set_item(Some(call_item(&call, version)))
+                .condition_expression("#version = :expected AND attribute_not_exists(#indexed)")
+                .expression_attribute_names("#version", VERSION)
+                .expression_attribute_names("#indexed", INDEXED)
+                .expression_attribute_values(":expected", number(stored.version))
+                .build()
+                .map_err(storage)?;
+            let index = index_writes(&self.tables.index, None, Some(&call))?;
+            let items = std::iter::once(TransactWriteItem::builder().put(put).build()).chain(index).collect();
+            match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
+                Ok(_) => report.indexed += 1,
+                // A callback wrote it meanwhile, and indexed it whole.
+                Err(err) if retried(&err) => report.changed += 1,
+                Err(err) => return Err(storage(DisplayErrorContext(err))),
+            }
+        }
+        Ok(report)
+    }
+
     /// Deletes a call's item, and its index entries and share of the counters
     /// with it, as the version read; an item that does not read (or has no
     /// version) goes alone, as there is no telling what it put in the index.
@@ -538,6 +593,17 @@ fn type_of(value: &AttributeValue) -> &'static str {
         AttributeValue::Bs(_) => "BS",
         _ => "unknown",
     }
+}
+
+/// What [`DynamoStore::reindex`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Reindexed {
+    /// Calls put in the index.
+    pub indexed: usize,
+    /// Calls a callback wrote meanwhile (and so indexed): nothing to do.
+    pub changed: usize,
+    /// Items that do not read as this version writes them: their next callback rebuilds and indexes them.
+    pub unreadable: usize,
 }
 
 /// Whether a call's item says its entries are in the calls' index.

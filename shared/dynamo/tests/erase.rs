@@ -169,3 +169,46 @@ async fn an_erased_call_leaves_the_listings_and_the_counts() {
     let listed: Vec<String> = store.calls(&by_caller).await.unwrap().items.iter().map(|c| c.call_sid.to_string()).collect();
     assert_eq!(listed, std::slice::from_ref(&kept.call_sid));
 }
+
+/// A call stored before the calls' index existed (no `indexed` flag, no
+/// entries) is counted and listed once `reindex` has run, and only once.
+#[tokio::test]
+async fn reindex_puts_calls_stored_before_the_index_in_it_once() {
+    use calltrack_core::call_index::{Dimension, Filter, StatsQuery};
+    use calltrack_core::ports::CountCalls;
+    let store = store().await;
+    let acme = number("acme", "jane", None);
+    let (old, new) = (Lifecycle::new(11), Lifecycle::new(12));
+    record_all(&store, &old.forwarded(Some(&acme), 20, 45)).await;
+    // As an earlier version left it: no flag, no entries, no count of earlier calls.
+    let client = store.client();
+    let tables = store.tables();
+    for item in client.scan().table_name(&tables.index).send().await.unwrap().items.unwrap_or_default() {
+        let key = HashMap::from([("pk".to_owned(), item["pk"].clone()), ("sk".to_owned(), item["sk"].clone())]);
+        client.delete_item().table_name(&tables.index).set_key(Some(key)).send().await.unwrap();
+    }
+    client
+        .update_item()
+        .table_name(&tables.calls)
+        .key("callSid", AttributeValue::S(old.call_sid.clone()))
+        .update_expression("REMOVE #indexed, priorCalls")
+        .expression_attribute_names("#indexed", "indexed")
+        .send()
+        .await
+        .unwrap();
+    record_all(&store, &new.forwarded(Some(&acme), 20, 45)).await;
+    let day = calltrack_core::call_index::day_of(T0);
+    let query =
+        StatsQuery { tenant: TenantId::parse("tenant", "acme").unwrap(), dimension: Dimension::User, since: day.clone(), until: day };
+    let calls = |stats: Vec<(String, calltrack_core::call_index::Counts)>| stats.iter().map(|(_, c)| c.calls).sum::<i64>();
+    assert_eq!(calls(store.stats(&query).await.unwrap()), 1, "only the call written since");
+
+    let report = store.reindex().await.unwrap();
+    assert_eq!((report.indexed, report.changed, report.unreadable), (1, 0, 0));
+    assert_eq!(calls(store.stats(&query).await.unwrap()), 2);
+    let by_caller =
+        CallQuery { filters: vec![(Filter::Caller, CALLER.to_owned())], ..CallQuery::tenant(TenantId::parse("tenant", "acme").unwrap()) };
+    assert_eq!(store.calls(&by_caller).await.unwrap().items.len(), 2);
+    assert_eq!(store.reindex().await.unwrap(), calltrack_dynamo::Reindexed::default(), "nothing left to do");
+    assert_eq!(calls(store.stats(&query).await.unwrap()), 2, "counted once");
+}
