@@ -96,7 +96,7 @@ pub async fn run(command: Command) -> Result<(), Failure> {
         Command::Reindex { storage } => {
             let report = storage.store().await?.reindex().await.map_err(|e| storage.failure(e))?;
             println!(
-                "indexed {} calls stored before the calls' index; {} written meanwhile by a callback (indexed by it), {} unreadable (their next callback indexes them)",
+                "indexed {} calls stored before the calls' index; {} changed meanwhile (run it again to be sure), {} unreadable (their next callback indexes them)",
                 report.indexed, report.changed, report.unreadable
             );
             Ok(())

@@ -50,7 +50,7 @@ pub struct Totals {
     pub voicemails: i64,
     /// The answered calls' conversations, in all.
     pub talk_seconds: i64,
-    /// Exact under 2 minutes; above, the lower bound of its 10 s, 1 min or 5 min step.
+    /// Exact under 2 minutes; above, the lower bound of its 10 s step (to 10 min) or 1 min step (to 2 h); 7200 beyond.
     pub median_talk_seconds: Option<u32>,
 }
 
@@ -87,7 +87,12 @@ pub fn stats_query(principal: &Principal, query: &str, now_ms: i64) -> Result<St
         }
     }
     let until = until.unwrap_or_else(|| time_day(now_ms));
-    let since = since.unwrap_or(until - time::Duration::days(DEFAULT_DAYS - 1));
+    let since = match since {
+        Some(since) => since,
+        None => until
+            .checked_sub(time::Duration::days(DEFAULT_DAYS - 1))
+            .ok_or_else(|| Problem::invalid("until", "is too early: give since too"))?,
+    };
     let text = |d: time::Date| day_of(d.midnight().assume_utc().unix_timestamp() * 1000);
     Ok(StatsQuery { tenant: principal.tenant.clone(), dimension, since: text(since), until: text(until) })
 }

@@ -97,6 +97,9 @@ pub struct Page<T> {
     pub next_cursor: Option<Cursor>,
 }
 
+/// The latest start a cursor may name: storage sorts starts as 15 digits.
+pub const MAX_STARTED_AT: i64 = 999_999_999_999_999;
+
 /// Where a page of a listing stopped: the last call's start and SID. It says
 /// nothing of whose listing it was, so it can only ever continue the listing
 /// it is given to, within that listing's tenant. Written `<ms>.<CallSid>`.
@@ -110,7 +113,12 @@ impl Field for Cursor {
     fn parse(field: &str, raw: &str) -> Result<Self, calltrack_twilio::Error> {
         let invalid = || calltrack_twilio::Error::invalid(field, format!("is not a cursor a listing returned: {raw:?}"));
         let (started_at, call_sid) = raw.split_once('.').ok_or_else(invalid)?;
-        let started_at = started_at.parse::<i64>().ok().filter(|ms| *ms >= 0 && !started_at.starts_with('+')).ok_or_else(invalid)?;
+        // Up to the year 33658: storage writes a start as 15 digits.
+        let started_at = started_at
+            .parse::<i64>()
+            .ok()
+            .filter(|ms| (0..=MAX_STARTED_AT).contains(ms) && !started_at.starts_with('+'))
+            .ok_or_else(invalid)?;
         let call_sid = CallSid::parse(field, call_sid).map_err(|_| invalid())?;
         Ok(Cursor { started_at, call_sid })
     }
@@ -417,7 +425,17 @@ mod tests {
         let cursor = Cursor::parse("cursor", &format!("1764000000000.{sid}")).unwrap();
         assert_eq!((cursor.started_at, cursor.call_sid.as_str()), (1_764_000_000_000, sid));
         assert_eq!(Cursor::parse("cursor", &cursor.to_string()), Ok(cursor));
-        for bad in ["", "1764000000000", &format!("x.{sid}"), &format!("-1.{sid}"), &format!("+1.{sid}"), "1.CA1", &format!("1.{sid}.2")] {
+        assert!(Cursor::parse("cursor", &format!("999999999999999.{sid}")).is_ok());
+        for bad in [
+            "",
+            "1764000000000",
+            &format!("x.{sid}"),
+            &format!("-1.{sid}"),
+            &format!("1000000000000000.{sid}"),
+            &format!("+1.{sid}"),
+            "1.CA1",
+            &format!("1.{sid}.2"),
+        ] {
             let err = Cursor::parse("cursor", bad).unwrap_err();
             assert_eq!(err.to_string(), format!("cursor is not a cursor a listing returned: {bad:?}"));
         }

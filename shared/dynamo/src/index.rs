@@ -15,9 +15,25 @@ use calltrack_core::call_index::{CounterKey, Counts, Dimension, Filter, ListingE
 use calltrack_core::ports::StorageError;
 use calltrack_core::view::Cursor;
 
+/// The most of a value a key holds, in bytes. DynamoDB refuses a partition
+/// key over 2048 bytes and a sort key over 1024, and a refused write would
+/// fail every callback of the call: a longer lead source, user or CRM id is
+/// cut, at a character, to its first 256 bytes (two values that share them
+/// share a listing and a group; a listing then checks each call's full value).
+pub const KEY_VALUE_BYTES: usize = 256;
+
+/// `value`, cut to at most [`KEY_VALUE_BYTES`] at a character boundary.
+pub fn key_part(value: &str) -> &str {
+    let mut end = value.len().min(KEY_VALUE_BYTES);
+    while !value.is_char_boundary(end) {
+        end -= 1;
+    }
+    &value[..end]
+}
+
 /// The partition of one filter value's listing.
 pub fn listing_pk(tenant: &str, filter: Filter, value: &str) -> String {
-    format!("L#{tenant}#{}#{value}", filter.name())
+    format!("L#{tenant}#{}#{}", filter.name(), key_part(value))
 }
 
 /// A listing's sort key at a call: sorted by start, then SID, as the cursor is.
@@ -93,7 +109,7 @@ fn counter_update(table: &str, key: &CounterKey, counts: &Counts) -> Result<Upda
     let mut update = Update::builder()
         .table_name(table)
         .key("pk", AttributeValue::S(counter_pk(&key.tenant, key.dimension, key.shard)))
-        .key("sk", AttributeValue::S(format!("{}#{}", key.day, key.value)))
+        .key("sk", AttributeValue::S(format!("{}#{}", key.day, key_part(&key.value))))
         .update_expression(format!("ADD {}", adds.join(", ")));
     for (i, (name, n)) in named.into_iter().enumerate() {
         update = update.expression_attribute_names(format!("#n{i}"), name).expression_attribute_values(format!(":v{i}"), number(n));
@@ -126,4 +142,19 @@ pub fn counter_from_item(item: &Item) -> Option<(String, String, Counts)> {
         }
     }
     Some((day.to_owned(), value.to_owned(), counts))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_value_is_cut_at_a_character_to_fit_a_key() {
+        assert_eq!(key_part("Google Ads"), "Google Ads");
+        let long = "é".repeat(200); // 400 bytes
+        let cut = key_part(&long);
+        assert_eq!((cut.len(), cut.chars().count()), (256, 128));
+        assert_eq!(key_part(&format!("x{long}")).len(), 255, "never half a character");
+        assert!(listing_pk("acme", Filter::ContactId, &"c".repeat(5000)).len() < 2048);
+    }
 }

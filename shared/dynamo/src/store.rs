@@ -47,7 +47,7 @@ use calltrack_core::ports::{
     Recorded, StorageError,
 };
 use calltrack_core::tracking_number::TrackingNumber;
-use calltrack_core::view::{CallQuery, CallSummary, CallView, Cursor, Page, Scope, TenantId};
+use calltrack_core::view::{CallQuery, CallSummary, CallView, Cursor, MAX_STARTED_AT, Page, Scope, TenantId};
 use calltrack_twilio::fields::{CallSid, Field, PhoneNumber};
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
@@ -401,7 +401,8 @@ impl DynamoStore {
             let items = std::iter::once(TransactWriteItem::builder().put(put).build()).chain(index).collect();
             match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
                 Ok(_) => report.indexed += 1,
-                // A callback wrote it meanwhile, and indexed it whole.
+                // A callback wrote it meanwhile (and indexed it whole), or another
+                // transaction held a counter: the next run finds it if it is still unindexed.
                 Err(err) if retried(&err) => report.changed += 1,
                 Err(err) => return Err(storage(DisplayErrorContext(err))),
             }
@@ -409,10 +410,23 @@ impl DynamoStore {
         Ok(report)
     }
 
+    /// A call whose item does not read but says it is indexed, rebuilt from it
+    /// and its events: what its index entries and counts were most likely made
+    /// from, for an erasure to take them away too (before its events go).
+    async fn unreadable_but_indexed(&self, call_sid: &str) -> Result<Option<Call>, StorageError> {
+        let Ok(sid) = CallSid::parse("callSid", call_sid) else { return Ok(None) };
+        let Some(item) = self.read_call(&sid, None).await? else { return Ok(None) };
+        if Stored::read(item.clone()).is_ok() || !is_indexed(&item) {
+            return Ok(None);
+        }
+        Ok(Some(self.rebuild(sid, &item, now_ms()).await?.call))
+    }
+
     /// Deletes a call's item, and its index entries and share of the counters
-    /// with it, as the version read; an item that does not read (or has no
-    /// version) goes alone, as there is no telling what it put in the index.
-    async fn delete_call(&self, call_sid: &str) -> Result<(), StorageError> {
+    /// with it, as the version read. An item that does not read goes with what
+    /// `rebuilt` (its rebuild, when it said it was indexed) put in the index,
+    /// as best as can be told, or else alone.
+    async fn delete_call(&self, call_sid: &str, rebuilt: Option<Call>) -> Result<(), StorageError> {
         let key = || AttributeValue::S(call_sid.to_owned());
         for attempt in 0..MAX_ATTEMPTS {
             let item = self
@@ -426,8 +440,15 @@ impl DynamoStore {
                 .map_err(|e| storage(DisplayErrorContext(e)))?
                 .item;
             let Some(Ok(stored)) = item.map(Stored::read) else {
-                let delete = self.client.delete_item().table_name(&self.tables.calls).key("callSid", key());
-                delete.send().await.map_err(|e| storage(DisplayErrorContext(e)))?;
+                let delete = Delete::builder().table_name(&self.tables.calls).key("callSid", key()).build().map_err(storage)?;
+                let index = index_writes(&self.tables.index, rebuilt.as_ref(), None)?;
+                let items = std::iter::once(TransactWriteItem::builder().delete(delete).build()).chain(index).collect();
+                self.client
+                    .transact_write_items()
+                    .set_transact_items(Some(items))
+                    .send()
+                    .await
+                    .map_err(|e| storage(DisplayErrorContext(e)))?;
                 return Ok(());
             };
             let delete = Delete::builder()
@@ -481,7 +502,7 @@ impl DynamoStore {
                 .expression_attribute_values(":pk", AttributeValue::S(pk.clone()))
                 .expression_attribute_values(":since", AttributeValue::S(listing_sk(since, "")))
                 // `~` sorts after every character of a CallSid.
-                .expression_attribute_values(":until", AttributeValue::S(listing_sk(until.min(999_999_999_999_999), "~")))
+                .expression_attribute_values(":until", AttributeValue::S(listing_sk(until.min(MAX_STARTED_AT), "~")))
                 .consistent_read(true)
                 .set_exclusive_start_key(position.map(|cursor| listing_start(pk, cursor))),
         };
@@ -1018,7 +1039,7 @@ impl CountCalls for DynamoStore {
                 }
             }
         }
-        Ok(groups.into_iter().filter(|(_, counts)| counts.calls != 0).collect())
+        Ok(groups.into_iter().filter(|(_, counts)| !counts.is_zero()).collect())
     }
 }
 
@@ -1054,6 +1075,7 @@ impl EraseCallers for DynamoStore {
     /// halfway, the call is still there to be found and erased again.
     async fn erase_call(&self, call_sid: &str) -> Result<usize, StorageError> {
         let keys = self.events_of(call_sid, Some("callSid, eventKey")).await?;
+        let rebuilt = self.unreadable_but_indexed(call_sid).await?;
         for chunk in keys.chunks(25) {
             let deletes: Vec<WriteRequest> = chunk
                 .iter()
@@ -1081,7 +1103,7 @@ impl EraseCallers for DynamoStore {
                 }
             }
         }
-        self.delete_call(call_sid).await?;
+        self.delete_call(call_sid, rebuilt).await?;
         if let Ok(sid) = CallSid::parse("callSid", call_sid) {
             self.known.lock().expect("not poisoned").remove(&sid);
         }

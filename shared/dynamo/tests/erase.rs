@@ -212,3 +212,32 @@ async fn reindex_puts_calls_stored_before_the_index_in_it_once() {
     assert_eq!(store.reindex().await.unwrap(), calltrack_dynamo::Reindexed::default(), "nothing left to do");
     assert_eq!(calls(store.stats(&query).await.unwrap()), 2, "counted once");
 }
+
+/// An erased call whose item no longer reads still takes its listings (the
+/// caller's number among them) and its counts with it.
+#[tokio::test]
+async fn an_unreadable_call_is_erased_with_its_listings_and_counts() {
+    use calltrack_core::call_index::{Dimension, StatsQuery};
+    use calltrack_core::ports::CountCalls;
+    let store = store().await;
+    let call = Lifecycle::new(21);
+    record_all(&store, &call.forwarded(Some(&number("acme", "jane", None)), 20, 45)).await;
+    store
+        .client()
+        .update_item()
+        .table_name(&store.tables().calls)
+        .key("callSid", AttributeValue::S(call.call_sid.clone()))
+        .update_expression("SET durationSeconds = :bad")
+        .expression_attribute_values(":bad", AttributeValue::S("sixty-seven".into()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(store.erase_call(&call.call_sid).await.unwrap(), 8);
+    let index = store.client().scan().table_name(&store.tables().index).send().await.unwrap();
+    let left: Vec<_> = index.items().iter().filter(|item| item["pk"].as_s().unwrap().starts_with("L#")).collect();
+    assert!(left.is_empty(), "no listing left, the caller's number's included: {left:?}");
+    let day = calltrack_core::call_index::day_of(T0);
+    let query =
+        StatsQuery { tenant: TenantId::parse("tenant", "acme").unwrap(), dimension: Dimension::Day, since: day.clone(), until: day };
+    assert_eq!(store.stats(&query).await.unwrap(), vec![], "no count left");
+}
