@@ -57,7 +57,7 @@ const PROBLEM: &str = "application/problem+json";
     path = "/api/calls",
     params(
         ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Calls a page (default 50)"),
-        ("cursor" = Option<String>, Query, pattern = r"^[0-9]{1,18}\.CA[0-9a-fA-F]{32}$", description = "The last page's nextCursor"),
+        ("cursor" = Option<String>, Query, pattern = r"^[0-9]{1,15}\.CA[0-9a-fA-F]{32}$", description = "The last page's nextCursor"),
         ("since" = Option<String>, Query, format = DateTime, description = "An RFC 3339 time, 2026-11-21T09:00:00Z; a day, 2026-11-21, is taken too, as its midnight UTC"),
         ("until" = Option<String>, Query, format = DateTime, description = "As since"),
         ("userId" = Option<String>, Query, pattern = r"\S", description = "Not only spaces"),
