@@ -18,26 +18,13 @@ use serde::Serialize;
 pub const DEFAULT_LIMIT: u32 = 50;
 pub const MAX_LIMIT: u32 = 100;
 
-/// The parameters `GET /api/calls` takes.
-pub const LIST_PARAMETERS: &[&str] = &[
-    "limit",
-    "cursor",
-    "userId",
-    "qualified",
-    "since",
-    "until",
-    "trackingNumber",
-    "leadSource",
-    "answered",
-    "direction",
-    "firstTimeCaller",
-    "leadStatus",
-    "tag",
-    "contactId",
-    "dealId",
-    "jobId",
-    "caller",
-];
+/// The parameters `GET /api/calls` takes beside its filters ([`Filter::ALL`]).
+pub const PAGE_PARAMETERS: &[&str] = &["limit", "cursor", "userId", "qualified", "since", "until"];
+
+/// Every parameter `GET /api/calls` takes: the page's, then each filter's.
+pub fn list_parameters() -> Vec<&'static str> {
+    PAGE_PARAMETERS.iter().copied().chain(Filter::ALL.map(Filter::name)).collect()
+}
 
 /// A page of calls, and where the next one starts (`null`: this is the last).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -65,6 +52,10 @@ pub fn list_query(principal: &Principal, query: &str) -> Result<CallQuery, Probl
     let params = distinct_params(query)?;
     let mut listing = CallQuery { limit: Some(DEFAULT_LIMIT), ..CallQuery::tenant(principal.tenant.clone()) };
     for (name, value) in params.iter() {
+        if let Some(filter) = Filter::ALL.into_iter().find(|f| f.name() == name) {
+            listing.filters.push((filter, filter_value(filter, value)?));
+            continue;
+        }
         match name {
             "limit" => {
                 let limit = u32::parse(name, value)?;
@@ -81,27 +72,8 @@ pub fn list_query(principal: &Principal, query: &str) -> Result<CallQuery, Probl
                 return Err(Problem::invalid(name, format!("must be true (other calls are listed with the rest), not {value:?}")));
             }
             "since" => listing.since = Some(parse_instant(name, value)?),
-            _ if value.trim().is_empty() && Filter::ALL.iter().any(|f| f.name() == name) => return Err(Problem::invalid(name, "is empty")),
-            "trackingNumber" | "caller" => {
-                let filter = if name == "caller" { Filter::Caller } else { Filter::TrackingNumber };
-                listing.filters.push((filter, PhoneNumber::e164(name, value)?.as_str().to_owned()));
-            }
-            "answered" | "firstTimeCaller" => {
-                let filter = if name == "answered" { Filter::Answered } else { Filter::FirstTimeCaller };
-                if !matches!(value, "true" | "false") {
-                    return Err(Problem::invalid(name, format!("must be true or false, not {value:?}")));
-                }
-                listing.filters.push((filter, value.to_owned()));
-            }
-            "direction" => listing.filters.push((Filter::Direction, Direction::parse(name, value)?.as_str().to_owned())),
-            "leadStatus" => listing.filters.push((Filter::LeadStatus, LeadStatus::parse(name, value)?.as_str().to_owned())),
-            "leadSource" => listing.filters.push((Filter::LeadSource, value.to_owned())),
-            "tag" => listing.filters.push((Filter::Tag, value.to_owned())),
-            "contactId" => listing.filters.push((Filter::ContactId, value.to_owned())),
-            "dealId" => listing.filters.push((Filter::DealId, value.to_owned())),
-            "jobId" => listing.filters.push((Filter::JobId, value.to_owned())),
             "until" => listing.until = Some(parse_instant(name, value)?),
-            _ => return Err(Problem::invalid(name, format!("is not a parameter of this listing ({})", LIST_PARAMETERS.join(", ")))),
+            _ => return Err(Problem::invalid(name, format!("is not a parameter of this listing ({})", list_parameters().join(", ")))),
         }
     }
     // No call started before 1970.
@@ -111,6 +83,24 @@ pub fn list_query(principal: &Principal, query: &str) -> Result<CallQuery, Probl
         listing.cursor = None;
     }
     Ok(listing)
+}
+
+/// A filter's value as its listing's key has it: a number in E.164, a
+/// status as spelled, any other text as given.
+fn filter_value(filter: Filter, value: &str) -> Result<String, Problem> {
+    let name = filter.name();
+    if value.trim().is_empty() {
+        return Err(Problem::invalid(name, "is empty"));
+    }
+    Ok(match filter {
+        Filter::TrackingNumber | Filter::Caller => PhoneNumber::e164(name, value)?.as_str().to_owned(),
+        Filter::Answered | Filter::FirstTimeCaller if !matches!(value, "true" | "false") => {
+            return Err(Problem::invalid(name, format!("must be true or false, not {value:?}")));
+        }
+        Filter::Direction => Direction::parse(name, value)?.as_str().to_owned(),
+        Filter::LeadStatus => LeadStatus::parse(name, value)?.as_str().to_owned(),
+        _ => value.to_owned(),
+    })
 }
 
 /// Whether a listing can hold no call: it ends before 1970 or before it

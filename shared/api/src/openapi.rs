@@ -237,7 +237,7 @@ mod tests {
         assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
         let described: Vec<&str> =
             doc["paths"]["/api/calls"]["get"]["parameters"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
-        let mut expected: Vec<&str> = crate::calls::LIST_PARAMETERS.to_vec();
+        let mut expected: Vec<&str> = crate::calls::list_parameters();
         expected.sort();
         let mut described_sorted = described.clone();
         described_sorted.sort();
