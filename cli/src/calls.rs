@@ -43,10 +43,12 @@ calls have ended: a callback that comes in afterwards stores its call again. Run
 harmless, and finishes what an interrupted run began (a call's events go before the call). \
 --dry-run lists the calls that would go, and erases nothing.")]
     Erase(EraseArgs),
-    /// Puts the calls stored before the calls' index existed in it, after an upgrade
+    /// Puts the calls stored before the calls' index, or before its current keys, in it, after an upgrade
     #[command(long_about = "Puts every call stored before the calls' index existed (a stack deployed before \
-it, then upgraded) in the index, oldest first: its listings by filter, its share of the counts (GET /api/stats), \
-and its caller's earlier calls (firstTimeCaller). A call that gets a callback is indexed by that callback \
+it, then upgraded) in the index, oldest first: its listings, its share of the counts (GET /api/stats), \
+and its caller's earlier calls (firstTimeCaller). A call indexed by an older version of the index's keys \
+(before the busiest listings were sharded) is moved to today's keys, its counts left as they are. Until \
+then, such calls are missing from GET /api/calls. A call that gets a callback is indexed by that callback \
 anyway; this is for the others. It scans the calls table once (an operator's command), and running it again \
 is harmless: it prints how many calls it indexed, and how many it left (a callback wrote them meanwhile, \
 which indexes them; or their item does not read, and their next callback rebuilds it).")]
@@ -96,7 +98,7 @@ pub async fn run(command: Command) -> Result<(), Failure> {
         Command::Reindex { storage } => {
             let report = storage.store().await?.reindex().await.map_err(|e| storage.failure(e))?;
             println!(
-                "indexed {} calls stored before the calls' index; {} changed meanwhile (run it again to be sure), {} unreadable (their next callback indexes them)",
+                "indexed {} calls stored before the calls' index or its current keys; {} changed meanwhile (run it again to be sure), {} unreadable (their next callback indexes them)",
                 report.indexed, report.changed, report.unreadable
             );
             Ok(())

@@ -4,12 +4,18 @@
 //! `GET /api/stats` reads sums, never calls).
 //!
 //! Storage writes the difference between a call's entries before and after
-//! each change ([`listing_changes`], [`counter_changes`]) in the same
+//! each change ([`listings`], [`counter_changes`]) in the same
 //! transaction as the call, which is only written as the version it was
 //! merged from. So the counters stay exact under duplicates (which write
 //! nothing), any order of callbacks, retries, and a person's verdict.
 //!
 //! Only attributed calls (those with a tenant) are indexed.
+//!
+//! Listings that nearly every call writes to (all of a tenant's calls, its
+//! qualified ones, the few values of `answered`, `direction` and
+//! `firstTimeCaller`, and lead sources, which an agency's clients share) are spread over [`LISTING_SHARDS`] partitions by call,
+//! and a read merges them: one partition takes about 1,000 writes a second,
+//! and an agency tenant takes more calls than that (BENCHMARKS.md, "Capacity").
 
 use crate::call::Call;
 use crate::view::CallSummary;
@@ -21,8 +27,12 @@ use std::collections::{BTreeMap, BTreeSet};
 /// BENCHMARKS.md, "Capacity"), and a read sums them.
 pub const COUNTER_SHARDS: u8 = 16;
 
-/// What a listing can be filtered by, beside the tenant's own indexes (user,
-/// qualified) and the time range.
+/// The partitions each of a tenant's busiest listings is spread over
+/// ([`Listing::is_sharded`]): enough for 1,000 calls a second with twice the
+/// headroom; a page of such a listing queries each of them.
+pub const LISTING_SHARDS: u8 = 8;
+
+/// What a listing can be filtered by, beside the user and the time range.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Filter {
     TrackingNumber,
@@ -73,20 +83,50 @@ impl Filter {
     }
 }
 
-/// One entry of a listing: the call under one filter's value, at its start.
+/// One of a tenant's listings of calls, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Listing {
+    /// Every call of the tenant.
+    All,
+    /// Its qualified calls.
+    Qualified,
+    /// Its calls with one value of a filter.
+    By(Filter, String),
+}
+
+impl Listing {
+    /// Whether most of the tenant's calls write to this listing's few keys
+    /// (a lead source such as "Google Ads" is shared by an agency's clients),
+    /// so that its entries are spread over [`LISTING_SHARDS`] partitions.
+    pub fn is_sharded(&self) -> bool {
+        use Filter::*;
+        matches!(self, Listing::All | Listing::Qualified | Listing::By(Answered | Direction | FirstTimeCaller | LeadSource, _))
+    }
+}
+
+/// One entry of a listing: the call in it, at its start.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ListingEntry {
     pub tenant: String,
-    pub filter: Filter,
-    pub value: String,
+    pub listing: Listing,
     pub started_at: i64,
     pub call_sid: String,
+}
+
+impl ListingEntry {
+    /// Which of its listing's partitions the entry is in: `None` when the
+    /// listing has one, else the same shard for every entry of a call.
+    pub fn shard(&self) -> Option<u8> {
+        self.listing.is_sharded().then(|| shard(&self.call_sid) % LISTING_SHARDS)
+    }
 }
 
 /// Every listing entry of `call`: none when it has no tenant.
 pub fn listings(call: &Call) -> BTreeSet<ListingEntry> {
     let Some(tenant) = &call.tenant_id else { return BTreeSet::new() };
     let flag = |b: bool| if b { "true" } else { "false" }.to_owned();
+    let mut listings = vec![Listing::All];
+    listings.extend(call.qualified.then_some(Listing::Qualified));
     let mut values: Vec<(Filter, String)> = vec![(Filter::Answered, flag(call.answered))];
     values.extend(call.tracking_number.as_ref().map(|n| (Filter::TrackingNumber, n.as_str().to_owned())));
     values.extend(call.lead_source.clone().map(|s| (Filter::LeadSource, s)));
@@ -100,24 +140,11 @@ pub fn listings(call: &Call) -> BTreeSet<ListingEntry> {
     for (filter, link) in [(Filter::ContactId, "contactId"), (Filter::DealId, "dealId"), (Filter::JobId, "jobId")] {
         values.extend(call.crm.get(link).map(|id| (filter, id.clone())));
     }
-    values
+    listings.extend(values.into_iter().map(|(filter, value)| Listing::By(filter, value)));
+    listings
         .into_iter()
-        .map(|(filter, value)| ListingEntry {
-            tenant: tenant.clone(),
-            filter,
-            value,
-            started_at: call.started_at,
-            call_sid: call.call_sid.to_string(),
-        })
+        .map(|listing| ListingEntry { tenant: tenant.clone(), listing, started_at: call.started_at, call_sid: call.call_sid.to_string() })
         .collect()
-}
-
-/// The entries to delete and to put when a call goes from `before` to `after`
-/// (none: the call is erased).
-pub fn listing_changes(before: Option<&Call>, after: Option<&Call>) -> (Vec<ListingEntry>, Vec<ListingEntry>) {
-    let old = before.map(listings).unwrap_or_default();
-    let new = after.map(listings).unwrap_or_default();
-    (old.difference(&new).cloned().collect(), new.difference(&old).cloned().collect())
 }
 
 /// How the counters group calls.

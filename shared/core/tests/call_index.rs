@@ -3,7 +3,8 @@
 
 use calltrack_core::call::{Call, CallUpdate};
 use calltrack_core::call_index::{
-    Counted, CounterKey, Counts, Dimension, Filter, counter_changes, counters, listing_changes, listings, recount, shard, talk_bucket,
+    Counted, CounterKey, Counts, Dimension, Filter, LISTING_SHARDS, Listing, counter_changes, counters, listings, recount, shard,
+    talk_bucket,
 };
 use calltrack_core::disposition::{DispositionChange, LeadStatus, Verdict};
 use calltrack_core::fixtures::*;
@@ -24,7 +25,12 @@ fn verdict(status: Option<LeadStatus>) -> DispositionChange {
 }
 
 fn entries(call: &Call) -> Vec<(&'static str, String)> {
-    listings(call).into_iter().map(|e| (e.filter.name(), e.value)).collect()
+    let name = |listing| match listing {
+        Listing::All => ("all", String::new()),
+        Listing::Qualified => ("qualified", String::new()),
+        Listing::By(filter, value) => (filter.name(), value),
+    };
+    listings(call).into_iter().map(|e| name(e.listing)).collect()
 }
 
 #[test]
@@ -36,6 +42,7 @@ fn a_call_is_listed_under_each_of_its_filter_values() {
     assert_eq!(
         entries(&call),
         [
+            ("all", String::new()),
             ("trackingNumber", TRACKING.to_owned()),
             ("leadSource", "Google Ads".into()),
             ("answered", "true".into()),
@@ -84,20 +91,41 @@ fn filters_and_groupings_have_one_name_each() {
 }
 
 #[test]
-fn a_change_deletes_the_entries_that_went_and_puts_those_that_came() {
-    let updates = Lifecycle::new(1).forwarded(Some(&number("acme", "jane", None)), 20, 45);
-    let ringing = fold(&updates[..1]);
-    let done = fold(&updates);
-    let (removed, added) = listing_changes(Some(&ringing), Some(&done));
-    let names = |entries: &[calltrack_core::call_index::ListingEntry]| {
-        entries.iter().map(|e| (e.filter.name(), e.value.clone())).collect::<Vec<_>>()
-    };
-    assert_eq!((names(&removed), names(&added)), (vec![("answered", "false".into())], vec![("answered", "true".into())]));
-    assert_eq!(listing_changes(Some(&done), Some(&done)), (vec![], vec![]));
-    let (removed, added) = listing_changes(Some(&done), None);
-    assert_eq!((removed.len(), added.len()), (listings(&done).len(), 0), "erased: every entry goes");
-    let (removed, added) = listing_changes(None, Some(&done));
-    assert_eq!((removed.len(), added.len()), (0, listings(&done).len()), "new: every entry comes");
+fn the_listings_most_calls_write_are_sharded_by_call() {
+    let call = answered().with_prior_calls(0);
+    assert!(entries(&call).contains(&("qualified", String::new())), "a qualified call is in the tenant's qualified listing");
+    let spam = call.dispose(&verdict(Some(LeadStatus::Spam)), "jane", T0 + 100_000).unwrap();
+    assert!(!entries(&spam).contains(&("qualified", String::new())), "spam leaves it");
+    let shards: Vec<(&'static str, Option<u8>)> = listings(&call)
+        .into_iter()
+        .map(|e| {
+            let name = match &e.listing {
+                Listing::All => "all",
+                Listing::Qualified => "qualified",
+                Listing::By(filter, _) => filter.name(),
+            };
+            (name, e.shard())
+        })
+        .collect();
+    let own = Some(shard(call.call_sid.as_str()) % LISTING_SHARDS);
+    assert_eq!(
+        shards,
+        [
+            ("all", own),
+            ("qualified", own),
+            ("trackingNumber", None),
+            ("leadSource", own),
+            ("answered", own),
+            ("direction", own),
+            ("firstTimeCaller", own),
+            ("caller", None),
+        ]
+    );
+    let used: std::collections::BTreeSet<Option<u8>> = (1..=64)
+        .map(|n| listings(&fold(&Lifecycle::new(n).forwarded(Some(&number("acme", "jane", None)), 20, 45))))
+        .map(|entries| entries.into_iter().next().unwrap().shard())
+        .collect();
+    assert_eq!(used, (0..LISTING_SHARDS).map(Some).collect(), "64 calls use every shard, and no other");
 }
 
 fn only(changes: BTreeMap<CounterKey, Counts>, dimension: Dimension) -> Counts {

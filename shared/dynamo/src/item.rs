@@ -1,6 +1,6 @@
 //! How the call domain is laid out in DynamoDB items. The domain knows
 //! nothing of this: a call's `version` (the optimistic lock), its index keys
-//! (`tenantUser`, `qualifiedTenantId`), the events' keys and their expiry are
+//! (`tenantUser`), the version of its index entries, the events' keys and their expiry are
 //! added here on the way in and dropped on the way out.
 //!
 //! A call's item is only a cache of the merge of its events: every callback is
@@ -25,8 +25,14 @@ pub type Item = HashMap<String, AttributeValue>;
 
 /// The attribute that counts the distinct callbacks merged into a call.
 pub const VERSION: &str = "version";
-/// Set on every call this version writes: its entries are in the calls' index.
+/// Set on every call this version writes: its entries are in the calls' index,
+/// keyed as [`INDEX_VERSION`] keys them.
 pub const INDEXED: &str = "indexed";
+/// How this version keys a call's index entries. 1 (stored as `true`) kept
+/// each listing in one partition and had no listing of all or of qualified
+/// calls; 2 spreads the busiest listings over shards. A call's next write, or
+/// `calltrack calls reindex`, moves its entries from its version's keys.
+pub const INDEX_VERSION: u8 = 2;
 /// The attribute that holds the Twilio account a call is in, which a callback
 /// from another account may not change.
 pub const ACCOUNT: &str = "accountSid";
@@ -94,15 +100,11 @@ pub fn call_item(call: &Call, version: u64) -> Item {
 
     // Storage's own: the version counts the callbacks merged (the optimistic lock).
     item.n(VERSION, version);
-    item.bool(INDEXED, true);
+    item.n(INDEXED, INDEX_VERSION);
     // `tenantId#userId`: the key of the by-user index, so user ids of two
     // tenants never meet (a tenant id holds no `#`).
     if let (Some(tenant), Some(user)) = (&call.tenant_id, &call.user_id) {
         item.s("tenantUser", &format!("{tenant}#{user}"));
-    }
-    // Set only on qualified calls: the key of the sparse index of qualified calls.
-    if call.qualified {
-        item.opt_s("qualifiedTenantId", call.tenant_id.as_deref());
     }
     item.0
 }
@@ -122,7 +124,19 @@ pub fn version_of(item: &Item) -> Option<u64> {
     item.get(VERSION).and_then(|v| v.as_n().ok()).and_then(|n| n.parse().ok()).filter(|&v: &u64| v <= 1 << 53)
 }
 
-/// The attributes storage adds to a call's item beside the call's own.
+/// Which keys a call's index entries have ([`INDEX_VERSION`]): 0 when its
+/// item says none (written before the index, or by hand).
+pub fn index_version(item: &Item) -> u8 {
+    match item.get(INDEXED) {
+        Some(AttributeValue::Bool(true)) => 1,
+        Some(AttributeValue::N(n)) => n.parse().unwrap_or(0),
+        _ => 0,
+    }
+}
+
+/// The attributes storage adds to a call's item beside the call's own
+/// (`qualifiedTenantId` keyed the retired `QualifiedByTenant` index: an
+/// older item may still hold it).
 const STORAGE_OWN: [&str; 4] = [VERSION, INDEXED, "tenantUser", "qualifiedTenantId"];
 
 /// A call rebuilt from an item that did not read, and its events.
@@ -386,7 +400,7 @@ mod tests {
     fn through_serde(call: &Call, version: u64, own: &[(&str, &str)]) -> Item {
         let mut item: Item = serde_dynamo::to_item(call).unwrap();
         item.insert(VERSION.into(), number(version));
-        item.insert(INDEXED.into(), AttributeValue::Bool(true));
+        item.insert(INDEXED.into(), number(INDEX_VERSION));
         item.extend(own.iter().map(|(k, v)| (k.to_string(), AttributeValue::S(v.to_string()))));
         item
     }
@@ -405,9 +419,8 @@ mod tests {
         };
         let spam = linked.clone().with_prior_calls(2).dispose(&change, "jane", linked.updated_at + 1).unwrap();
         assert!(!spam.qualified && spam.verdict == Verdict::Manual, "a person's verdict overrides the rule");
-        let own = [("tenantUser", "tenant-a#user-1"), ("qualifiedTenantId", "tenant-a")];
-        let spam_own = [("tenantUser", "tenant-a#user-1")];
-        for (call, own) in [(&qualified, &own[..]), (&linked, &own[..]), (&unknown, &[][..]), (&spam, &spam_own[..])] {
+        let own = [("tenantUser", "tenant-a#user-1")];
+        for (call, own) in [(&qualified, &own[..]), (&linked, &own[..]), (&unknown, &[][..]), (&spam, &own[..])] {
             assert_eq!(call_item(call, 8), through_serde(call, 8, own), "{call:?}");
             assert_eq!(call_from_item(call_item(call, 8)).unwrap(), (call.clone(), 8));
         }

@@ -4,7 +4,7 @@
 //! conditional writes, the queries, and (behind the `tables` feature) the
 //! tables themselves.
 
-mod index;
+pub mod index;
 pub mod item;
 mod store;
 #[cfg(feature = "tables")]

@@ -27,10 +27,10 @@
 //! warned of ([`DynamoStore::on_warning`]).
 
 use crate::TableNames;
-use crate::index::{counter_from_item, counter_pk, index_writes, listing_pk, listing_sk, listing_start};
+use crate::index::{counter_from_item, counter_pk, index_writes, listing_pk, listing_pks, listing_sk, listing_start};
 use crate::item::{
-    ACCOUNT, INDEXED, Item, VERSION, Warning, call_from_item, call_item, event_item, event_view, from_item, number, rebuild_call, storage,
-    to_item,
+    ACCOUNT, INDEX_VERSION, INDEXED, Item, VERSION, Warning, call_from_item, call_item, event_item, event_view, from_item, index_version,
+    number, rebuild_call, storage, to_item,
 };
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::DisplayErrorContext;
@@ -40,7 +40,7 @@ use aws_sdk_dynamodb::types::{
     TransactWriteItem, WriteRequest,
 };
 use calltrack_core::call::{Applied, Call, CallUpdate, ForeignAccount};
-use calltrack_core::call_index::{COUNTER_SHARDS, Counts, Dimension, Filter, StatsQuery, listings};
+use calltrack_core::call_index::{COUNTER_SHARDS, Counts, Dimension, Filter, Listing, StatsQuery, listings};
 use calltrack_core::disposition::DispositionChange;
 use calltrack_core::ports::{
     CallerCall, CountCalls, DisposeCalls, EraseCallers, LookUpNumbers, ManageNumbers, ManageTenantNumbers, ReadCalls, RecordCalls,
@@ -160,8 +160,7 @@ impl DynamoStore {
             applied.call = applied.call.with_prior_calls(prior);
         }
         let version = expected.map_or(0, |old| old.version) + 1;
-        let indexed = expected.filter(|old| old.indexed).map(|old| &old.call);
-        let index = index_writes(&self.tables.index, indexed, Some(&applied.call))?;
+        let index = index_writes(&self.tables.index, expected.and_then(Stored::indexed), Some(&applied.call))?;
 
         let event = Put::builder()
             .table_name(&self.tables.events)
@@ -355,17 +354,19 @@ impl DynamoStore {
     }
 
     /// Puts every call stored before the calls' index existed (its item has no
-    /// `indexed` flag) in the index, oldest first, each in one transaction
-    /// conditional on its version, counting its caller's earlier calls as a
-    /// callback would. An operator's command (`calltrack calls reindex`): it
-    /// scans the calls table. Running it again is harmless.
+    /// `indexed` version) in the index, and moves every call indexed by an
+    /// older [`INDEX_VERSION`] to today's keys, oldest first, each in one
+    /// transaction conditional on its version, counting its caller's earlier
+    /// calls as a callback would. An operator's command (`calltrack calls
+    /// reindex`): it scans the calls table. Running it again is harmless.
     pub async fn reindex(&self) -> Result<Reindexed, StorageError> {
         let items = scan(
             self.client
                 .scan()
                 .table_name(&self.tables.calls)
-                .filter_expression("attribute_not_exists(#indexed)")
+                .filter_expression("attribute_not_exists(#indexed) OR #indexed <> :current")
                 .expression_attribute_names("#indexed", INDEXED)
+                .expression_attribute_values(":current", number(INDEX_VERSION))
                 .consistent_read(true),
         )
         .await?;
@@ -391,18 +392,17 @@ impl DynamoStore {
             let put = Put::builder()
                 .table_name(&self.tables.calls)
                 .set_item(Some(call_item(&call, version)))
-                .condition_expression("#version = :expected AND attribute_not_exists(#indexed)")
+                .condition_expression("#version = :expected")
                 .expression_attribute_names("#version", VERSION)
-                .expression_attribute_names("#indexed", INDEXED)
                 .expression_attribute_values(":expected", number(stored.version))
                 .build()
                 .map_err(storage)?;
-            let index = index_writes(&self.tables.index, None, Some(&call))?;
+            let index = index_writes(&self.tables.index, stored.indexed(), Some(&call))?;
             let items = std::iter::once(TransactWriteItem::builder().put(put).build()).chain(index).collect();
             match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
                 Ok(_) => report.indexed += 1,
                 // A callback wrote it meanwhile (and indexed it whole), or another
-                // transaction held a counter: the next run finds it if it is still unindexed.
+                // transaction held a counter: the next run finds it if it is still not indexed as today.
                 Err(err) if retried(&err) => report.changed += 1,
                 Err(err) => return Err(storage(DisplayErrorContext(err))),
             }
@@ -413,20 +413,21 @@ impl DynamoStore {
     /// A call whose item does not read but says it is indexed, rebuilt from it
     /// and its events: what its index entries and counts were most likely made
     /// from, for an erasure to take them away too (before its events go).
-    async fn unreadable_but_indexed(&self, call_sid: &str) -> Result<Option<Call>, StorageError> {
+    async fn unreadable_but_indexed(&self, call_sid: &str) -> Result<Option<(Call, u8)>, StorageError> {
         let Ok(sid) = CallSid::parse("callSid", call_sid) else { return Ok(None) };
         let Some(item) = self.read_call(&sid, None).await? else { return Ok(None) };
-        if Stored::read(item.clone()).is_ok() || !is_indexed(&item) {
+        let version = index_version(&item);
+        if Stored::read(item.clone()).is_ok() || version == 0 {
             return Ok(None);
         }
-        Ok(Some(self.rebuild(sid, &item, now_ms()).await?.call))
+        Ok(Some((self.rebuild(sid, &item, now_ms()).await?.call, version)))
     }
 
     /// Deletes a call's item, and its index entries and share of the counters
     /// with it, as the version read. An item that does not read goes with what
     /// `rebuilt` (its rebuild, when it said it was indexed) put in the index,
     /// as best as can be told, or else alone.
-    async fn delete_call(&self, call_sid: &str, rebuilt: Option<Call>) -> Result<(), StorageError> {
+    async fn delete_call(&self, call_sid: &str, rebuilt: Option<(Call, u8)>) -> Result<(), StorageError> {
         let key = || AttributeValue::S(call_sid.to_owned());
         for attempt in 0..MAX_ATTEMPTS {
             let item = self
@@ -441,7 +442,7 @@ impl DynamoStore {
                 .item;
             let Some(Ok(stored)) = item.map(Stored::read) else {
                 let delete = Delete::builder().table_name(&self.tables.calls).key("callSid", key()).build().map_err(storage)?;
-                let index = index_writes(&self.tables.index, rebuilt.as_ref(), None)?;
+                let index = index_writes(&self.tables.index, rebuilt.as_ref().map(|(call, version)| (call, *version)), None)?;
                 let items = std::iter::once(TransactWriteItem::builder().delete(delete).build()).chain(index).collect();
                 self.client
                     .transact_write_items()
@@ -459,7 +460,7 @@ impl DynamoStore {
                 .expression_attribute_values(":expected", number(stored.version))
                 .build()
                 .map_err(storage)?;
-            let index = index_writes(&self.tables.index, stored.indexed.then_some(&stored.call), None)?;
+            let index = index_writes(&self.tables.index, stored.indexed(), None)?;
             let items = std::iter::once(TransactWriteItem::builder().delete(delete).build()).chain(index).collect();
             match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
                 Ok(_) => return Ok(()),
@@ -472,6 +473,7 @@ impl DynamoStore {
 
     /// The keys (start, SID) of up to `want` calls of `source` after `position`
     /// within the query's times, newest first, and whether more may follow.
+    /// A sharded listing's partitions are read at once and merged.
     async fn keys_after(
         &self,
         source: &Source,
@@ -479,27 +481,53 @@ impl DynamoStore {
         position: Option<Cursor>,
         want: Option<usize>,
     ) -> Result<(Vec<Cursor>, bool), StorageError> {
+        let partitions = match source {
+            Source::User(key) => vec![self.keys_in(Partition::User(key), query, position, want)],
+            Source::Listing(pks) => pks.iter().map(|pk| self.keys_in(Partition::Listing(pk), query, position, want)).collect(),
+        };
+        let mut keys = Vec::new();
+        let mut more = false;
+        for found in futures_util::future::try_join_all(partitions).await? {
+            keys.extend(found.0);
+            more |= found.1;
+        }
+        // Each partition is newest first; together, they are merged in the cursor's order.
+        keys.sort_by(|a, b| (b.started_at, b.call_sid.as_str()).cmp(&(a.started_at, a.call_sid.as_str())));
+        if let Some(want) = want.filter(|&want| keys.len() > want) {
+            keys.truncate(want);
+            more = true;
+        }
+        Ok((keys, more))
+    }
+
+    /// [`Self::keys_after`] in one partition.
+    async fn keys_in(
+        &self,
+        partition: Partition<'_>,
+        query: &CallQuery,
+        position: Option<Cursor>,
+        want: Option<usize>,
+    ) -> Result<(Vec<Cursor>, bool), StorageError> {
         // No call started before 1970: a negative time would sort wrongly as text.
         let (since, until) = (query.since.unwrap_or(0).max(0), query.until.unwrap_or(i64::MAX).max(0));
-        let request = match source {
-            Source::Index(index, key_name, key) => self
+        let request = match partition {
+            Partition::User(key) => self
                 .client
                 .query()
                 .table_name(&self.tables.calls)
-                .index_name(*index)
-                .key_condition_expression("#key = :key AND startedAt BETWEEN :since AND :until")
-                .expression_attribute_names("#key", *key_name)
-                .expression_attribute_values(":key", AttributeValue::S(key.clone()))
+                .index_name("ByUser")
+                .key_condition_expression("tenantUser = :key AND startedAt BETWEEN :since AND :until")
+                .expression_attribute_values(":key", AttributeValue::S(key.to_owned()))
                 .expression_attribute_values(":since", number(since))
                 .expression_attribute_values(":until", number(until))
-                .set_exclusive_start_key(position.map(|cursor| start_key(key_name, key, cursor))),
+                .set_exclusive_start_key(position.map(|cursor| start_key("tenantUser", key, cursor))),
             // A listing's entries are in a table of their own: read consistently.
-            Source::Listing(pk) => self
+            Partition::Listing(pk) => self
                 .client
                 .query()
                 .table_name(&self.tables.index)
                 .key_condition_expression("pk = :pk AND sk BETWEEN :since AND :until")
-                .expression_attribute_values(":pk", AttributeValue::S(pk.clone()))
+                .expression_attribute_values(":pk", AttributeValue::S(pk.to_owned()))
                 .expression_attribute_values(":since", AttributeValue::S(listing_sk(since, "")))
                 // `~` sorts after every character of a CallSid.
                 .expression_attribute_values(":until", AttributeValue::S(listing_sk(until.min(MAX_STARTED_AT), "~")))
@@ -547,7 +575,10 @@ impl DynamoStore {
             .query()
             .table_name(&self.tables.index)
             .key_condition_expression("pk = :pk AND sk < :at")
-            .expression_attribute_values(":pk", AttributeValue::S(listing_pk(tenant, Filter::Caller, caller.as_str())))
+            .expression_attribute_values(
+                ":pk",
+                AttributeValue::S(listing_pk(tenant, &Listing::By(Filter::Caller, caller.as_str().to_owned()), None)),
+            )
             .expression_attribute_values(":at", AttributeValue::S(listing_sk(call.started_at, call.call_sid.as_str())))
             .select(Select::Count)
             .consistent_read(true)
@@ -627,11 +658,6 @@ pub struct Reindexed {
     pub unreadable: usize,
 }
 
-/// Whether a call's item says its entries are in the calls' index.
-fn is_indexed(item: &Item) -> bool {
-    matches!(item.get(INDEXED), Some(AttributeValue::Bool(true)))
-}
-
 /// A call as stored, with its version.
 #[derive(Clone)]
 struct Stored {
@@ -640,22 +666,29 @@ struct Stored {
     version: u64,
     /// The item's `version` as it is, which the next write requires (none: absent).
     lock: Option<AttributeValue>,
-    /// Its entries are in the calls' index as it is: a call written before
-    /// the index existed (or by hand) has none, and its next write adds them all.
-    indexed: bool,
+    /// How its entries are keyed in the calls' index ([`INDEX_VERSION`]): 0
+    /// for a call written before the index existed (or by hand), whose next
+    /// write adds them all; an older version's move to today's keys.
+    index: u8,
 }
 
 impl Stored {
     fn new(call: Call, version: u64) -> Self {
-        Stored { call, version, lock: Some(number(version)), indexed: true }
+        Stored { call, version, lock: Some(number(version)), index: INDEX_VERSION }
     }
 
     /// The call and its version; the item itself when it does not read.
     fn read(item: Item) -> Result<Self, Item> {
         match call_from_item(item.clone()) {
-            Ok((call, version)) => Ok(Stored { indexed: is_indexed(&item), ..Stored::new(call, version) }),
+            Ok((call, version)) => Ok(Stored { index: index_version(&item), ..Stored::new(call, version) }),
             Err(_) => Err(item),
         }
+    }
+
+    /// The call as its index entries have it, and their keys' version: none
+    /// when it has none.
+    fn indexed(&self) -> Option<(&Call, u8)> {
+        (self.index > 0).then_some((&self.call, self.index))
     }
 }
 
@@ -807,8 +840,8 @@ impl RecordCalls for DynamoStore {
                         return Err(StorageError(format!("call {call_sid}: its unreadable item could not be replaced")));
                     }
                     let call = self.rebuild(call_sid, &item, update.event.received_at).await?;
-                    let indexed = is_indexed(&item);
-                    expected = Some(Stored { call: call.call, version: call.version, lock: item.get(VERSION).cloned(), indexed });
+                    let index = index_version(&item);
+                    expected = Some(Stored { call: call.call, version: call.version, lock: item.get(VERSION).cloned(), index });
                     rebuilt = Some((item, call.unreadable, call.events));
                 }
                 Attempt::Contended => self.back_off(attempt).await,
@@ -894,34 +927,40 @@ impl ReadCalls for DynamoStore {
     }
 }
 
-/// Where a listing's calls are found: an index of the calls table, or a
-/// filter's listing in the calls' index table. Either is sorted by start,
-/// then SID, so one cursor continues either.
+/// Where a listing's calls are found: the calls table's index of a user's
+/// calls, or a listing's partitions in the calls' index table. Each is sorted
+/// by start, then SID, so one cursor continues any of them.
 enum Source {
-    /// A calls table index (`ByTenant`, `ByUser`, `QualifiedByTenant`), its key and value.
-    Index(&'static str, &'static str, String),
-    /// One filter value's listing: its partition.
-    Listing(String),
+    /// `ByUser`'s key: `{tenant}#{user}`.
+    User(String),
+    /// A listing's partitions: its one, or each of its shards.
+    Listing(Vec<String>),
+}
+
+/// One partition of a [`Source`].
+#[derive(Clone, Copy)]
+enum Partition<'a> {
+    User(&'a str),
+    Listing(&'a str),
 }
 
 impl Source {
     /// The narrowest of the query's keys: a CRM link, the caller, a tag, a
     /// lead status, a tracking number or a lead source before the user, the
-    /// user before qualified, and the tenant's own index last. The rest of the
-    /// query filters the calls found ([`matches`]).
+    /// user before qualified, and all of the tenant's calls last. The rest of
+    /// the query filters the calls found ([`matches`]).
     fn of(query: &CallQuery) -> Source {
         let tenant = query.tenant.as_str();
+        let listing = |listing: Listing| Source::Listing(listing_pks(tenant, &listing));
         let narrowest = |rank: &[Filter]| {
-            rank.iter()
-                .find_map(|filter| query.filters.iter().find(|(f, _)| f == filter))
-                .map(|(f, v)| Source::Listing(listing_pk(tenant, *f, v)))
+            rank.iter().find_map(|filter| query.filters.iter().find(|(f, _)| f == filter)).map(|(f, v)| listing(Listing::By(*f, v.clone())))
         };
         use Filter::*;
         narrowest(&[ContactId, DealId, JobId, Caller, Tag, LeadStatus, TrackingNumber, LeadSource])
-            .or_else(|| query.user_id.as_ref().map(|user| Source::Index("ByUser", "tenantUser", format!("{tenant}#{user}"))))
-            .or_else(|| query.qualified_only.then(|| Source::Index("QualifiedByTenant", "qualifiedTenantId", tenant.to_owned())))
+            .or_else(|| query.user_id.as_ref().map(|user| Source::User(format!("{tenant}#{user}"))))
+            .or_else(|| query.qualified_only.then(|| listing(Listing::Qualified)))
             .or_else(|| narrowest(&[FirstTimeCaller, Direction, Answered]))
-            .unwrap_or_else(|| Source::Index("ByTenant", "tenantId", tenant.to_owned()))
+            .unwrap_or_else(|| listing(Listing::All))
     }
 }
 
@@ -933,7 +972,7 @@ fn matches(query: &CallQuery, call: &Call) -> bool {
     call.tenant_id.as_deref() == Some(query.tenant.as_str())
         && (!query.qualified_only || call.qualified)
         && query.user_id.as_ref().is_none_or(|user| call.user_id.as_ref() == Some(user))
-        && query.filters.iter().all(|(filter, value)| entries.iter().any(|e| e.filter == *filter && e.value == *value))
+        && query.filters.iter().all(|(filter, value)| entries.iter().any(|e| e.listing == Listing::By(*filter, value.clone())))
 }
 
 /// Where the next page of an index query starts: the index's own partition
@@ -984,7 +1023,7 @@ impl DisposeCalls for DynamoStore {
                 .expression_attribute_values(":expected", number(stored.version))
                 .build()
                 .map_err(storage)?;
-            let index = index_writes(&self.tables.index, stored.indexed.then_some(&stored.call), Some(&after))?;
+            let index = index_writes(&self.tables.index, stored.indexed(), Some(&after))?;
             let items = std::iter::once(TransactWriteItem::builder().put(put).build()).chain(index).collect();
             match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
                 Ok(_) => {

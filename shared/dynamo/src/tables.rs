@@ -176,7 +176,7 @@ mod tests {
         let calls = &tables["CallsTable"];
         assert_eq!(calls.key_schema, [KeySpec { attribute_name: "callSid".into(), key_type: "HASH".into() }]);
         let indexes: Vec<_> = calls.global_secondary_indexes.iter().map(|i| i.index_name.as_str()).collect();
-        assert_eq!(indexes, ["ByTenant", "ByUser", "QualifiedByTenant"]);
+        assert_eq!(indexes, ["ByUser", "QualifiedByTenant"]);
         let events = &tables["CallEventsTable"];
         assert_eq!(events.key_schema.iter().map(|k| k.attribute_name.as_str()).collect::<Vec<_>>(), ["callSid", "eventKey"]);
         assert_eq!(events.time_to_live_specification, Some(TtlSpec { attribute_name: "expiresAt".into(), enabled: true }));

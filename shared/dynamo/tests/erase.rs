@@ -213,6 +213,69 @@ async fn reindex_puts_calls_stored_before_the_index_in_it_once() {
     assert_eq!(calls(store.stats(&query).await.unwrap()), 2, "counted once");
 }
 
+/// A call indexed by version 1 of the index (one partition per listing, no
+/// listing of all or qualified calls) is moved to today's sharded keys by
+/// `reindex`, and counted once.
+#[tokio::test]
+async fn reindex_moves_a_call_indexed_by_version_1_to_sharded_listings() {
+    use calltrack_core::call_index::{Dimension, Filter, StatsQuery};
+    use calltrack_core::ports::CountCalls;
+    let store = store().await;
+    let call = Lifecycle::new(31);
+    record_all(&store, &call.forwarded(Some(&number("acme", "jane", None)), 20, 45)).await;
+    let (client, tables) = (store.client(), store.tables());
+    let listing_keys = || async {
+        let items = client.scan().table_name(&tables.index).send().await.unwrap().items.unwrap_or_default();
+        let mut pks: Vec<String> = items.iter().map(|i| i["pk"].as_s().unwrap().clone()).filter(|pk| pk.starts_with("L#")).collect();
+        pks.sort();
+        pks
+    };
+    let today = listing_keys().await;
+    // As version 1 left it: the busiest listings in one partition each, no
+    // listing of all or of qualified calls, and `indexed` = true.
+    for item in client.scan().table_name(&tables.index).send().await.unwrap().items.unwrap_or_default() {
+        let pk = item["pk"].as_s().unwrap().clone();
+        let v1 = ["answered", "direction", "firstTimeCaller", "leadSource"].iter().any(|name| pk.starts_with(&format!("L#acme#{name}#")));
+        if !(v1 || pk.starts_with("L#acme#all#") || pk.starts_with("L#acme#qualified#")) {
+            continue;
+        }
+        let key = HashMap::from([("pk".to_owned(), item["pk"].clone()), ("sk".to_owned(), item["sk"].clone())]);
+        client.delete_item().table_name(&tables.index).set_key(Some(key)).send().await.unwrap();
+        if v1 {
+            let mut unsharded = item.clone();
+            unsharded.insert("pk".into(), AttributeValue::S(pk.rsplit_once('#').unwrap().0.to_owned()));
+            client.put_item().table_name(&tables.index).set_item(Some(unsharded)).send().await.unwrap();
+        }
+    }
+    client
+        .update_item()
+        .table_name(&tables.calls)
+        .key("callSid", AttributeValue::S(call.call_sid.clone()))
+        .update_expression("SET #indexed = :v1")
+        .expression_attribute_names("#indexed", "indexed")
+        .expression_attribute_values(":v1", AttributeValue::Bool(true))
+        .send()
+        .await
+        .unwrap();
+    let acme = || CallQuery::tenant(TenantId::parse("tenant", "acme").unwrap());
+    let answered = || CallQuery { filters: vec![(Filter::Answered, "true".to_owned())], ..acme() };
+    assert!(store.calls(&acme()).await.unwrap().items.is_empty(), "not yet in today's listing of all calls");
+    assert!(listing_keys().await.contains(&"L#acme#answered#true".to_owned()));
+
+    let report = store.reindex().await.unwrap();
+    assert_eq!((report.indexed, report.changed, report.unreadable), (1, 0, 0));
+    assert_eq!(listing_keys().await, today, "every entry under today's keys, and none under version 1's");
+    for query in [acme(), answered(), CallQuery { qualified_only: true, ..acme() }] {
+        assert_eq!(store.calls(&query).await.unwrap().items.len(), 1, "{query:?}");
+    }
+    let day = calltrack_core::call_index::day_of(T0);
+    let query =
+        StatsQuery { tenant: TenantId::parse("tenant", "acme").unwrap(), dimension: Dimension::Day, since: day.clone(), until: day };
+    let counts: Vec<(i64, i64)> = store.stats(&query).await.unwrap().iter().map(|(_, c)| (c.calls, c.qualified)).collect();
+    assert_eq!(counts, [(1, 1)], "the counts were right already, and are left alone");
+    assert_eq!(store.reindex().await.unwrap(), calltrack_dynamo::Reindexed::default(), "nothing left to do");
+}
+
 /// An erased call whose item no longer reads still takes its listings (the
 /// caller's number among them) and its counts with it.
 #[tokio::test]

@@ -5,10 +5,12 @@
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use calltrack_core::call::{Call, CallUpdate};
+use calltrack_core::call_index::Listing;
 use calltrack_core::fixtures::*;
 use calltrack_core::ports::{ReadCalls, RecordCalls, Recorded};
 use calltrack_core::view::{CallQuery, CallSummary, Scope, TenantId};
 use calltrack_dynamo::DynamoStore;
+use calltrack_dynamo::index::{listing_pk, listing_sk};
 use calltrack_dynamo::item::Warning;
 use calltrack_dynamo::testing::{sibling, store};
 use calltrack_twilio::fields::{CallSid, Field};
@@ -199,16 +201,14 @@ async fn readers_get_an_unreadable_call_rebuilt_and_a_listing_never_fails_for_on
         i.insert("dialStatus".into(), AttributeValue::S("maybe".into()));
     })
     .await;
-    // An imported item with a key that is no CallSid, in tenant-a's list.
-    put(
-        &store,
-        Item::from([
-            ("callSid".to_owned(), key("imported-1")),
-            ("tenantId".to_owned(), AttributeValue::S("tenant-a".into())),
-            ("startedAt".to_owned(), AttributeValue::N((T0 + 5_000).to_string())),
-        ]),
-    )
-    .await;
+    // An imported entry with a key that is no CallSid, in tenant-a's listing.
+    let imported = Item::from([
+        ("pk".to_owned(), AttributeValue::S(listing_pk("tenant-a", &Listing::All, Some(0)))),
+        ("sk".to_owned(), AttributeValue::S(listing_sk(T0 + 5_000, "imported-1"))),
+        ("callSid".to_owned(), key("imported-1")),
+        ("startedAt".to_owned(), AttributeValue::N((T0 + 5_000).to_string())),
+    ]);
+    store.client().put_item().table_name(&store.tables().index).set_item(Some(imported)).send().await.unwrap();
     // And one of the spoiled call's events edited by hand.
     let event_key = AttributeValue::S(format!("status#{}#00000#initiated", spoiled.child_sid));
     store
