@@ -48,7 +48,8 @@ harmless, and finishes what an interrupted run began (a call's events go before 
 it, then upgraded) in the index, oldest first: its listings, its share of the counts (GET /api/stats), \
 and its caller's earlier calls (firstTimeCaller). A call indexed by an older version of the index's keys \
 (before the busiest listings were sharded) is moved to today's keys, its counts left as they are. Until \
-then, such calls are missing from GET /api/calls. A call that gets a callback is indexed by that callback \
+then, such calls are missing from GET /api/calls unfiltered and by qualified, answered, direction, \
+firstTimeCaller or leadSource. A call that gets a callback is indexed by that callback \
 anyway; this is for the others. It scans the calls table once (an operator's command), and running it again \
 is harmless: it prints how many calls it indexed, and how many it left (a callback wrote them meanwhile, \
 which indexes them; or their item does not read, and their next callback rebuilds it).")]

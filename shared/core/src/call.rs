@@ -75,6 +75,9 @@ pub struct Call {
     pub dial_talk_seconds: Option<u32>,
     /// `CallDuration` of the `<Dial>` child leg.
     pub child_talk_seconds: Option<u32>,
+    /// `DialBridged` from the Dial outcome: `false` when the business's line
+    /// answered but the caller was never connected to it.
+    pub dial_bridged: Option<bool>,
     pub recording: Option<Recording>,
     /// What a CRM linked the call to through our webhook URLs' query:
     /// `contactId`, `dealId`, `jobId` and any `crm_*`.
@@ -171,6 +174,7 @@ impl Call {
             dial_call_sid: None,
             dial_talk_seconds: None,
             child_talk_seconds: None,
+            dial_bridged: None,
             recording: None,
             crm: BTreeMap::new(),
             prior_calls: None,
@@ -225,6 +229,7 @@ impl Call {
             dial_call_sid: self.dial_call_sid.max(other.dial_call_sid),
             dial_talk_seconds: self.dial_talk_seconds.max(other.dial_talk_seconds),
             child_talk_seconds: self.child_talk_seconds.max(other.child_talk_seconds),
+            dial_bridged: self.dial_bridged.max(other.dial_bridged),
             recording,
             crm: merge_maps(self.crm, other.crm),
             // Counted once, when the call got its owner; should two writers
@@ -291,10 +296,11 @@ impl Call {
             forwarded: self.forwarded,
             dial_status: self.dial_status,
             talk_seconds: talk,
+            bridged: self.dial_bridged,
         };
         let rule = qualify(&outcome, self.min_talk_seconds.unwrap_or(DEFAULT_MIN_TALK_SECONDS));
         self.answered = match self.forwarded {
-            true => self.dial_status.is_some_and(DialCallStatus::connected),
+            true => self.dial_status.is_some_and(DialCallStatus::connected) && self.dial_bridged != Some(false),
             false => self.status.is_some_and(CallStatus::is_answered),
         };
         self.talk_seconds = if self.forwarded { talk } else { self.duration_seconds };
@@ -568,6 +574,7 @@ impl CallUpdate {
         call.dial_status = Some(hook.dial_call_status);
         call.dial_call_sid = hook.dial_call_sid;
         call.dial_talk_seconds = hook.talk_seconds;
+        call.dial_bridged = hook.bridged;
         let event = CallEvent::new(hook.call_sid, EventId::Dial, hook.dial_call_status.as_str(), received_at, &hook.params);
         CallUpdate { call: call.derive(), event }
     }

@@ -2,7 +2,7 @@
 //! for one inbound call, built from Twilio's own parameters and parsed by the
 //! same code as a real webhook. Behind the `fixtures` feature.
 
-use crate::call::CallUpdate;
+use crate::call::{CallUpdate, EventId};
 use crate::tracking_number::TrackingNumber;
 use calltrack_twilio::Params;
 use calltrack_twilio::fields::PhoneNumber;
@@ -129,7 +129,13 @@ impl Lifecycle {
 
     /// The `<Dial>` outcome.
     pub fn dial(&self, status: &str, talk: Option<u32>, at_s: i64) -> CallUpdate {
+        self.dial_bridged(status, talk, None, at_s)
+    }
+
+    /// The `<Dial>` outcome, saying whether the two parties were bridged (`DialBridged`).
+    pub fn dial_bridged(&self, status: &str, talk: Option<u32>, bridged: Option<bool>, at_s: i64) -> CallUpdate {
         let talk = talk.map(|t| t.to_string());
+        let bridged = bridged.map(|b| b.to_string());
         let mut pairs = vec![
             ("AccountSid", self.account),
             ("CallSid", self.call_sid.as_str()),
@@ -142,6 +148,9 @@ impl Lifecycle {
         ];
         if let Some(t) = &talk {
             pairs.push(("DialCallDuration", t));
+        }
+        if let Some(b) = &bridged {
+            pairs.push(("DialBridged", b));
         }
         CallUpdate::dial(&DialWebhook::parse(params(&pairs)).unwrap(), T0 + at_s * 1000 + 80)
     }
@@ -177,5 +186,17 @@ impl Lifecycle {
             self.parent_status(0, "completed", 2 + ring + talk, Some(2 + ring_s + talk_s)),
             self.recording("DialVerb", talk_s, 3 + ring + talk),
         ]
+    }
+
+    /// A forwarded, screened call that the business's line answered after
+    /// `ring_s` (its voicemail, or an agent who did not accept it), for
+    /// `message_s` seconds, never bridged to the caller: Twilio reports the
+    /// Dial `completed`, with its duration, and `DialBridged=false`. Eight callbacks, in Twilio's order.
+    pub fn never_bridged(&self, number: Option<&TrackingNumber>, ring_s: u32, message_s: u32) -> Vec<CallUpdate> {
+        let mut updates = self.forwarded(number, ring_s, message_s);
+        let dial = updates.iter().position(|u| u.event.id == EventId::Dial).expect("a forwarded call has a Dial outcome");
+        let at = 1 + i64::from(ring_s) + i64::from(message_s);
+        updates[dial] = self.dial_bridged("completed", Some(message_s), Some(false), at);
+        updates
     }
 }

@@ -21,6 +21,9 @@ pub struct CallOutcome {
     pub dial_status: Option<DialCallStatus>,
     /// The Dial outcome's `DialCallDuration`, or the child leg's `CallDuration`.
     pub talk_seconds: Option<u32>,
+    /// The Dial outcome's `DialBridged`: `false` when the business's line
+    /// answered but was never connected to the caller (screening not accepted).
+    pub bridged: Option<bool>,
 }
 
 /// The verdict, with a reason a person can read.
@@ -45,6 +48,9 @@ pub fn qualify(outcome: &CallOutcome, min_talk_seconds: u32) -> Qualification {
             } else {
                 match outcome.dial_status {
                     Some(dial) if !dial.connected() => return verdict(false, format!("not answered: {dial}")),
+                    // Whatever its durations say: the business's line answered but was
+                    // never connected to the caller (a screened call nobody accepted).
+                    _ if outcome.bridged == Some(false) => return verdict(false, "not answered: never bridged to the business".into()),
                     _ => outcome.talk_seconds,
                 }
             }

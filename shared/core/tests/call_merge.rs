@@ -44,6 +44,15 @@ proptest! {
     }
 
     #[test]
+    fn a_call_never_bridged_is_unanswered_in_any_order(order in Just((0..8).collect::<Vec<_>>()).prop_shuffle()) {
+        let updates = Lifecycle::new(2).never_bridged(Some(&number("tenant-a", "user-1", None)), 20, 40);
+        let delivered: Vec<CallUpdate> = order.iter().map(|&i| updates[i].clone()).collect();
+        let call = fold(&delivered);
+        prop_assert_eq!(&call, &fold(&updates));
+        prop_assert!(!call.answered && !call.qualified, "{}", call.qualification_reason);
+    }
+
+    #[test]
     fn merge_is_commutative_and_idempotent(a in 0..lifecycle().len(), b in 0..lifecycle().len()) {
         let updates = lifecycle();
         let (a, b) = (updates[a].call.clone(), updates[b].call.clone());
@@ -264,4 +273,25 @@ fn a_number_bound_to_another_account_gives_the_answer_no_owner() {
     assert_eq!((own.tenant_id.as_deref(), own.attributed), (Some("tenant-a"), true));
     let unbound = call.answer(Some(&number("tenant-a", "user-1", None))).call;
     assert_eq!((unbound.tenant_id.as_deref(), unbound.attributed), (Some("tenant-a"), true));
+}
+
+/// The business's voicemail picks up a screened, forwarded call: the Dial
+/// is `completed`, 40 s long, and never bridged. That is no conversation: not
+/// answered, not qualified; the same call bridged is both, as it is when
+/// Twilio says nothing of bridging.
+#[test]
+fn a_forwarded_call_the_business_never_took_is_not_a_lead() {
+    let number = number("tenant-a", "user-1", None);
+    let call = Lifecycle::new(3);
+    let voicemail = fold(&call.never_bridged(Some(&number), 20, 40));
+    assert_eq!(
+        (voicemail.answered, voicemail.qualified, voicemail.qualification_reason.as_str(), voicemail.dial_bridged),
+        (false, false, "not answered: never bridged to the business", Some(false))
+    );
+    let mut bridged = call.forwarded(Some(&number), 20, 40);
+    bridged[5] = call.dial_bridged("completed", Some(40), Some(true), 61);
+    let bridged = fold(&bridged);
+    assert_eq!((bridged.answered, bridged.qualified, bridged.qualification_reason.as_str()), (true, true, "qualified: talked 40 s"));
+    let unsaid = fold(&call.forwarded(Some(&number), 20, 40));
+    assert_eq!((unsaid.answered, unsaid.qualified, unsaid.dial_bridged), (true, true, None));
 }

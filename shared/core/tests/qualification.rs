@@ -15,6 +15,7 @@ fn forwarded(inbound_duration: u32, dial: DialCallStatus, talk: Option<u32>) -> 
         forwarded: true,
         dial_status: Some(dial),
         talk_seconds: talk,
+        bridged: None,
     }
 }
 
@@ -53,6 +54,19 @@ fn forwarded_but_unanswered_never_qualifies_however_long_the_inbound_leg() {
     for dial in [DialCallStatus::NoAnswer, DialCallStatus::Busy, DialCallStatus::Failed, DialCallStatus::Canceled] {
         assert_eq!(verdict(forwarded(95, dial, None), 30), (false, format!("not answered: {dial}")));
     }
+}
+
+#[test]
+fn a_dial_never_bridged_is_no_conversation_whatever_its_durations() {
+    // A screened call that the business's voicemail, or an agent who did not accept it, took:
+    // Twilio reports the Dial `completed`, with a duration, and `DialBridged=false`.
+    let voicemail = CallOutcome { bridged: Some(false), ..forwarded(95, DialCallStatus::Completed, Some(40)) };
+    assert_eq!(verdict(voicemail, 30), (false, "not answered: never bridged to the business".into()));
+    let bridged = CallOutcome { bridged: Some(true), ..forwarded(95, DialCallStatus::Completed, Some(40)) };
+    assert_eq!(verdict(bridged, 30), (true, "qualified: talked 40 s".into()));
+    // Not forwarded: the Dial's facts do not apply.
+    let direct = CallOutcome { bridged: Some(false), ..direct(CallStatus::Completed, Some(40)) };
+    assert_eq!(verdict(direct, 30), (true, "qualified: talked 40 s".into()));
 }
 
 #[test]

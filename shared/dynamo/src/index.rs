@@ -13,7 +13,7 @@
 use crate::item::{INDEX_VERSION, Item, number, storage};
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
 use calltrack_core::call::Call;
-use calltrack_core::call_index::{CounterKey, Counts, Dimension, LISTING_SHARDS, Listing, ListingEntry, counter_changes, listings};
+use calltrack_core::call_index::{Counts, Dimension, LISTING_SHARDS, Listing, ListingEntry, counter_changes, listings};
 use calltrack_core::ports::StorageError;
 use calltrack_core::view::Cursor;
 use std::collections::BTreeMap;
@@ -113,8 +113,15 @@ pub fn index_writes(table: &str, before: Option<(&Call, u8)>, after: Option<&Cal
         let put = Put::builder().table_name(table).set_item(Some(item)).build().map_err(storage)?;
         writes.push(TransactWriteItem::builder().put(put).build());
     }
+    // Two groups cut to the same key (`key_part`) are one counter, which a
+    // transaction may name once: their changes are added up.
+    let mut counters: BTreeMap<(String, String), Counts> = BTreeMap::new();
     for (key, counts) in counter_changes(before.map(|(call, _)| call), after) {
-        writes.push(TransactWriteItem::builder().update(counter_update(table, &key, &counts)?).build());
+        let item_key = (counter_pk(&key.tenant, key.dimension, key.shard), format!("{}#{}", key.day, key_part(&key.value)));
+        counters.entry(item_key).or_default().add(&counts, 1);
+    }
+    for (key, counts) in counters.iter().filter(|(_, counts)| !counts.is_zero()) {
+        writes.push(TransactWriteItem::builder().update(counter_update(table, key, counts)?).build());
     }
     Ok(writes)
 }
@@ -139,13 +146,13 @@ fn named(counts: &Counts) -> Vec<(String, i64)> {
 }
 
 /// `ADD` of each non-zero count: DynamoDB adds atomically, creating what is missing.
-fn counter_update(table: &str, key: &CounterKey, counts: &Counts) -> Result<Update, StorageError> {
+fn counter_update(table: &str, (pk, sk): &(String, String), counts: &Counts) -> Result<Update, StorageError> {
     let named = named(counts);
     let adds: Vec<String> = (0..named.len()).map(|i| format!("#n{i} :v{i}")).collect();
     let mut update = Update::builder()
         .table_name(table)
-        .key("pk", AttributeValue::S(counter_pk(&key.tenant, key.dimension, key.shard)))
-        .key("sk", AttributeValue::S(format!("{}#{}", key.day, key_part(&key.value))))
+        .key("pk", AttributeValue::S(pk.clone()))
+        .key("sk", AttributeValue::S(sk.clone()))
         .update_expression(format!("ADD {}", adds.join(", ")));
     for (i, (name, n)) in named.into_iter().enumerate() {
         update = update.expression_attribute_names(format!("#n{i}"), name).expression_attribute_values(format!(":v{i}"), number(n));
@@ -246,5 +253,11 @@ mod tests {
         let two_tags = before.clone().dispose(&change, "jane", before.updated_at + 1).unwrap();
         let puts = index_writes("index", Some((&before, INDEX_VERSION)), Some(&two_tags)).unwrap();
         assert_eq!(puts.len(), 1, "two tags cut to one key are one entry, which a transaction names once");
+        let mut renamed = before.clone();
+        renamed.lead_source = Some(format!("{}b", "s".repeat(300)));
+        let mut source = before.clone();
+        source.lead_source = Some(format!("{}a", "s".repeat(300)));
+        let writes = index_writes("index", Some((&source, INDEX_VERSION)), Some(&renamed)).unwrap();
+        assert!(writes.is_empty(), "the same listing entry, and the same counter: nothing moves");
     }
 }

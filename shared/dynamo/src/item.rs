@@ -25,13 +25,18 @@ pub type Item = HashMap<String, AttributeValue>;
 
 /// The attribute that counts the distinct callbacks merged into a call.
 pub const VERSION: &str = "version";
-/// Set on every call this version writes: its entries are in the calls' index,
-/// keyed as [`INDEX_VERSION`] keys them.
+/// `true` on every call this version writes: its entries are in the calls'
+/// index, keyed as its [`INDEX_VERSION_OF`] says.
 pub const INDEXED: &str = "indexed";
-/// How this version keys a call's index entries. 1 (stored as `true`) kept
-/// each listing in one partition and had no listing of all or of qualified
-/// calls; 2 spreads the busiest listings over shards. A call's next write, or
-/// `calltrack calls reindex`, moves its entries from its version's keys.
+/// The [`INDEX_VERSION`] that keyed a call's index entries; absent: 1. Beside
+/// `indexed`, which stays `true`, so that a release that knows only version 1
+/// (a rollback, or a function not yet updated during a deploy) still takes
+/// the call as counted, and never adds its counts twice.
+pub const INDEX_VERSION_OF: &str = "indexVersion";
+/// How this version keys a call's index entries. 1 kept each listing in one
+/// partition and had no listing of all or of qualified calls; 2 spreads the
+/// busiest listings over shards. A call's next write, or `calltrack calls
+/// reindex`, moves its entries from its version's keys.
 pub const INDEX_VERSION: u8 = 2;
 /// The attribute that holds the Twilio account a call is in, which a callback
 /// from another account may not change.
@@ -66,6 +71,9 @@ pub fn call_item(call: &Call, version: u64) -> Item {
     item.opt_s("dialStatus", call.dial_status.map(DialCallStatus::as_str));
     item.opt_s("dialCallSid", call.dial_call_sid.as_ref().map(CallSid::as_str));
     item.opt_n("dialTalkSeconds", call.dial_talk_seconds);
+    if let Some(bridged) = call.dial_bridged {
+        item.bool("dialBridged", bridged);
+    }
     item.opt_n("childTalkSeconds", call.child_talk_seconds);
     if let Some(recording) = &call.recording {
         let mut map = Attributes::with_capacity(6);
@@ -100,7 +108,8 @@ pub fn call_item(call: &Call, version: u64) -> Item {
 
     // Storage's own: the version counts the callbacks merged (the optimistic lock).
     item.n(VERSION, version);
-    item.n(INDEXED, INDEX_VERSION);
+    item.bool(INDEXED, true);
+    item.n(INDEX_VERSION_OF, INDEX_VERSION);
     // `tenantId#userId`: the key of the by-user index, so user ids of two
     // tenants never meet (a tenant id holds no `#`).
     if let (Some(tenant), Some(user)) = (&call.tenant_id, &call.user_id) {
@@ -128,8 +137,9 @@ pub fn version_of(item: &Item) -> Option<u64> {
 /// item says none (written before the index, or by hand).
 pub fn index_version(item: &Item) -> u8 {
     match item.get(INDEXED) {
-        Some(AttributeValue::Bool(true)) => 1,
-        Some(AttributeValue::N(n)) => n.parse().unwrap_or(0),
+        Some(AttributeValue::Bool(true)) => {
+            item.get(INDEX_VERSION_OF).and_then(|v| v.as_n().ok()).and_then(|n| n.parse().ok()).unwrap_or(1)
+        }
         _ => 0,
     }
 }
@@ -137,7 +147,7 @@ pub fn index_version(item: &Item) -> u8 {
 /// The attributes storage adds to a call's item beside the call's own
 /// (`qualifiedTenantId` keyed the retired `QualifiedByTenant` index: an
 /// older item may still hold it).
-const STORAGE_OWN: [&str; 4] = [VERSION, INDEXED, "tenantUser", "qualifiedTenantId"];
+const STORAGE_OWN: [&str; 5] = [VERSION, INDEXED, INDEX_VERSION_OF, "tenantUser", "qualifiedTenantId"];
 
 /// A call rebuilt from an item that did not read, and its events.
 #[derive(Debug, Clone, PartialEq)]
@@ -400,7 +410,8 @@ mod tests {
     fn through_serde(call: &Call, version: u64, own: &[(&str, &str)]) -> Item {
         let mut item: Item = serde_dynamo::to_item(call).unwrap();
         item.insert(VERSION.into(), number(version));
-        item.insert(INDEXED.into(), number(INDEX_VERSION));
+        item.insert(INDEXED.into(), AttributeValue::Bool(true));
+        item.insert(INDEX_VERSION_OF.into(), number(INDEX_VERSION));
         item.extend(own.iter().map(|(k, v)| (k.to_string(), AttributeValue::S(v.to_string()))));
         item
     }
@@ -420,7 +431,11 @@ mod tests {
         let spam = linked.clone().with_prior_calls(2).dispose(&change, "jane", linked.updated_at + 1).unwrap();
         assert!(!spam.qualified && spam.verdict == Verdict::Manual, "a person's verdict overrides the rule");
         let own = [("tenantUser", "tenant-a#user-1")];
-        for (call, own) in [(&qualified, &own[..]), (&linked, &own[..]), (&unknown, &[][..]), (&spam, &own[..])] {
+        let number = fixtures::number("tenant-a", "user-1", None);
+        let screened = Lifecycle::new(2).never_bridged(Some(&number), 20, 40);
+        let screened = screened.iter().fold(None, |call, u| Some(Call::apply(call, u.call.clone()).expect("one account").call)).unwrap();
+        assert_eq!(screened.dial_bridged, Some(false));
+        for (call, own) in [(&qualified, &own[..]), (&linked, &own[..]), (&unknown, &[][..]), (&spam, &own[..]), (&screened, &own[..])] {
             assert_eq!(call_item(call, 8), through_serde(call, 8, own), "{call:?}");
             assert_eq!(call_from_item(call_item(call, 8)).unwrap(), (call.clone(), 8));
         }

@@ -29,8 +29,8 @@
 use crate::TableNames;
 use crate::index::{counter_from_item, counter_pk, index_writes, listing_pk, listing_pks, listing_sk, listing_start};
 use crate::item::{
-    ACCOUNT, INDEX_VERSION, INDEXED, Item, VERSION, Warning, call_from_item, call_item, event_item, event_view, from_item, index_version,
-    number, rebuild_call, storage, to_item,
+    ACCOUNT, INDEX_VERSION, INDEX_VERSION_OF, INDEXED, Item, VERSION, Warning, call_from_item, call_item, event_item, event_view,
+    from_item, index_version, number, rebuild_call, storage, to_item,
 };
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::DisplayErrorContext;
@@ -364,8 +364,9 @@ impl DynamoStore {
             self.client
                 .scan()
                 .table_name(&self.tables.calls)
-                .filter_expression("attribute_not_exists(#indexed) OR #indexed <> :current")
+                .filter_expression("attribute_not_exists(#indexed) OR attribute_not_exists(#version_of) OR #version_of <> :current")
                 .expression_attribute_names("#indexed", INDEXED)
+                .expression_attribute_names("#version_of", INDEX_VERSION_OF)
                 .expression_attribute_values(":current", number(INDEX_VERSION))
                 .consistent_read(true),
         )
@@ -485,29 +486,23 @@ impl DynamoStore {
             Source::User(key) => vec![self.keys_in(Partition::User(key), query, position, want)],
             Source::Listing(pks) => pks.iter().map(|pk| self.keys_in(Partition::Listing(pk), query, position, want)).collect(),
         };
-        let mut keys = Vec::new();
-        let mut more = false;
-        for found in futures_util::future::try_join_all(partitions).await? {
-            keys.extend(found.0);
-            more |= found.1;
+        let found = futures_util::future::try_join_all(partitions).await?;
+        if found.len() == 1 {
+            let (keys, stop) = found.into_iter().next().expect("one");
+            return Ok((keys, stop.is_some()));
         }
-        // Each partition is newest first; together, they are merged in the cursor's order.
-        keys.sort_by(|a, b| (b.started_at, b.call_sid.as_str()).cmp(&(a.started_at, a.call_sid.as_str())));
-        if let Some(want) = want.filter(|&want| keys.len() > want) {
-            keys.truncate(want);
-            more = true;
-        }
-        Ok((keys, more))
+        Ok(merge_newest_first(found, want))
     }
 
-    /// [`Self::keys_after`] in one partition.
+    /// [`Self::keys_after`] in one partition, and where it stopped when more
+    /// may follow (its last key read; [`Stop::Unknown`] when that is no call's).
     async fn keys_in(
         &self,
         partition: Partition<'_>,
         query: &CallQuery,
         position: Option<Cursor>,
         want: Option<usize>,
-    ) -> Result<(Vec<Cursor>, bool), StorageError> {
+    ) -> Result<(Vec<Cursor>, Option<Stop>), StorageError> {
         // No call started before 1970: a negative time would sort wrongly as text.
         let (since, until) = (query.since.unwrap_or(0).max(0), query.until.unwrap_or(i64::MAX).max(0));
         let request = match partition {
@@ -556,7 +551,11 @@ impl DynamoStore {
             })
             .collect::<Vec<_>>();
         // DynamoDB says where it stopped when it stopped at the limit or at 1 MB.
-        Ok((keys, output.last_evaluated_key.is_some()))
+        let stop = output.last_evaluated_key.as_ref().map(|last| match partition {
+            Partition::User(_) => cursor_of(last).map_or(Stop::Unknown, Stop::At),
+            Partition::Listing(_) => listing_cursor(last).map_or(Stop::Unknown, Stop::At),
+        });
+        Ok((keys, stop))
     }
 
     /// The calls at `keys`, each with its key, in the keys' order.
@@ -937,6 +936,58 @@ enum Source {
     Listing(Vec<String>),
 }
 
+/// Where a partition's query stopped, with more to follow.
+#[derive(Clone, Copy)]
+enum Stop {
+    /// At this key: what is older is still to read.
+    At(Cursor),
+    /// At a key that is no call's (an imported entry): only what the
+    /// partition returned is known to be complete.
+    Unknown,
+}
+
+/// The keys of several partitions of one listing, each newest first (and
+/// where it stopped, if it did), merged newest first: up to `want`, and only
+/// as far back as every partition has been read, so that a next round from
+/// the last key skips nothing. Whether more may follow.
+fn merge_newest_first(found: Vec<(Vec<Cursor>, Option<Stop>)>, want: Option<usize>) -> (Vec<Cursor>, bool) {
+    let order = |c: &Cursor| (c.started_at, c.call_sid.as_str().to_owned());
+    // The newest point at which a partition stopped: older keys of other partitions wait for it.
+    let mut frontier: Option<(i64, String)> = None;
+    let mut stopped = false;
+    let mut keys = Vec::new();
+    for (partition_keys, stop) in found {
+        let reached = match stop {
+            None => None,
+            Some(Stop::At(cursor)) => Some(order(&cursor)),
+            // Nothing older than its own last key is known; nothing at all, when it returned none.
+            Some(Stop::Unknown) => Some(partition_keys.last().map_or((i64::MAX, String::new()), order)),
+        };
+        stopped |= reached.is_some();
+        frontier = frontier.max(reached);
+        keys.extend(partition_keys);
+    }
+    keys.sort_by_key(|key| std::cmp::Reverse(order(key)));
+    let before = keys.len();
+    if let Some(frontier) = &frontier {
+        keys.retain(|key| order(key) >= *frontier);
+    }
+    if let Some(want) = want {
+        keys.truncate(want);
+    }
+    let cut = keys.len() < before;
+    (keys, stopped || cut)
+}
+
+/// The cursor of a listing entry's key (its `sk`), for where a query stopped.
+fn listing_cursor(key: &Item) -> Result<Cursor, StorageError> {
+    let sk = key.get("sk").and_then(|v| v.as_s().ok()).ok_or_else(|| StorageError("a listing key without sk".into()))?;
+    let (started_at, call_sid) = sk.split_once('#').ok_or_else(|| StorageError(format!("a listing key {sk} without #")))?;
+    let started_at = started_at.parse().map_err(|_| StorageError(format!("a listing key {sk} without a start")))?;
+    let call_sid = CallSid::parse("callSid", call_sid).map_err(|e| StorageError(e.to_string()))?;
+    Ok(Cursor { started_at, call_sid })
+}
+
 /// One partition of a [`Source`].
 #[derive(Clone, Copy)]
 enum Partition<'a> {
@@ -1147,5 +1198,39 @@ impl EraseCallers for DynamoStore {
             self.known.lock().expect("not poisoned").remove(&sid);
         }
         Ok(keys.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(started_at: i64, n: u32) -> Cursor {
+        Cursor { started_at, call_sid: CallSid::parse("callSid", &format!("CA{n:032x}")).unwrap() }
+    }
+
+    #[test]
+    fn shards_merge_newest_first_and_only_as_far_as_every_shard_was_read() {
+        let starts = |keys: &[Cursor]| keys.iter().map(|k| k.started_at).collect::<Vec<_>>();
+        // Shard A stopped at 70 with more to read; B read to its end.
+        let a = (vec![key(90, 1), key(70, 2)], Some(Stop::At(key(70, 2))));
+        let b = (vec![key(80, 3), key(60, 4), key(50, 5)], None);
+        let (keys, more) = merge_newest_first(vec![a.clone(), b.clone()], None);
+        assert_eq!((starts(&keys), more), (vec![90, 80, 70], true), "60 and 50 wait: A may hold calls between 70 and them");
+        let (keys, more) = merge_newest_first(vec![a, b.clone()], Some(2));
+        assert_eq!((starts(&keys), more), (vec![90, 80], true));
+        // Every shard read to its end: all, and nothing more.
+        let (keys, more) = merge_newest_first(vec![(vec![key(70, 2)], None), b.clone()], None);
+        assert_eq!((starts(&keys), more), (vec![80, 70, 60, 50], false));
+        // Cut to `want`: more follows.
+        assert!(merge_newest_first(vec![(vec![key(70, 2)], None), b.clone()], Some(3)).1);
+        // A shard that stopped at a key that is no call's: only its own keys are known to be complete.
+        let (keys, more) = merge_newest_first(vec![(vec![key(75, 6)], Some(Stop::Unknown)), b.clone()], None);
+        assert_eq!((starts(&keys), more), (vec![80, 75], true));
+        let (keys, more) = merge_newest_first(vec![(vec![], Some(Stop::Unknown)), b], None);
+        assert_eq!((starts(&keys), more), (vec![], true));
+        // The same start: the greater CallSid first, as the listing's sort key orders them.
+        let (keys, _) = merge_newest_first(vec![(vec![key(70, 1)], None), (vec![key(70, 2)], None)], None);
+        assert_eq!(keys, [key(70, 2), key(70, 1)]);
     }
 }

@@ -231,8 +231,9 @@ async fn reindex_moves_a_call_indexed_by_version_1_to_sharded_listings() {
         pks
     };
     let today = listing_keys().await;
-    // As version 1 left it: the busiest listings in one partition each, no
-    // listing of all or of qualified calls, and `indexed` = true.
+    // As version 1 left it (or a rollback to it writes it): the busiest
+    // listings in one partition each, no listing of all or of qualified
+    // calls, and `indexed` = true without a version.
     for item in client.scan().table_name(&tables.index).send().await.unwrap().items.unwrap_or_default() {
         let pk = item["pk"].as_s().unwrap().clone();
         let v1 = ["answered", "direction", "firstTimeCaller", "leadSource"].iter().any(|name| pk.starts_with(&format!("L#acme#{name}#")));
@@ -251,9 +252,9 @@ async fn reindex_moves_a_call_indexed_by_version_1_to_sharded_listings() {
         .update_item()
         .table_name(&tables.calls)
         .key("callSid", AttributeValue::S(call.call_sid.clone()))
-        .update_expression("SET #indexed = :v1")
+        .update_expression("SET #indexed = :true REMOVE indexVersion")
         .expression_attribute_names("#indexed", "indexed")
-        .expression_attribute_values(":v1", AttributeValue::Bool(true))
+        .expression_attribute_values(":true", AttributeValue::Bool(true))
         .send()
         .await
         .unwrap();

@@ -95,7 +95,8 @@ async fn a_forwarded_call_is_stored_with_its_owner_events_and_qualification() {
     let attribute = |name: &str| item.get(name).map(|v| v.as_s().or(v.as_n()).unwrap().as_str());
     assert_eq!(attribute("version"), Some("8"));
     assert_eq!(attribute("tenantUser"), Some("tenant-a#user-1"));
-    assert_eq!(attribute("indexed"), Some("2"));
+    assert_eq!(item.get("indexed"), Some(&AttributeValue::Bool(true)), "counted: a release that knows no versions sees it so");
+    assert_eq!(attribute("indexVersion"), Some("2"));
     assert_eq!(attribute("qualifiedTenantId"), None, "the retired index of qualified calls gets no new call");
 
     let kinds: Vec<_> = detail.events.iter().map(|e| (e.kind, e.status.clone().unwrap())).collect();
