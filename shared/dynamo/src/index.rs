@@ -126,20 +126,23 @@ pub fn index_writes(table: &str, before: Option<(&Call, u8)>, after: Option<&Cal
     Ok(writes)
 }
 
+/// Each count (but the talk-time buckets) with its name as stored: the one
+/// place the names are written, for the updates and for reading an item back.
+fn by_name(counts: &mut Counts) -> [(&'static str, &mut i64); 7] {
+    [
+        ("calls", &mut counts.calls),
+        ("answered", &mut counts.answered),
+        ("missed", &mut counts.missed),
+        ("qualified", &mut counts.qualified),
+        ("firstTimeCallers", &mut counts.first_time_callers),
+        ("voicemails", &mut counts.voicemails),
+        ("talkSeconds", &mut counts.talk_seconds),
+    ]
+}
+
 /// The counts' names as stored, with their values.
 fn named(counts: &Counts) -> Vec<(String, i64)> {
-    let mut named: Vec<(String, i64)> = [
-        ("calls", counts.calls),
-        ("answered", counts.answered),
-        ("missed", counts.missed),
-        ("qualified", counts.qualified),
-        ("firstTimeCallers", counts.first_time_callers),
-        ("voicemails", counts.voicemails),
-        ("talkSeconds", counts.talk_seconds),
-    ]
-    .into_iter()
-    .map(|(name, n)| (name.to_owned(), n))
-    .collect();
+    let mut named: Vec<(String, i64)> = by_name(&mut counts.clone()).into_iter().map(|(name, n)| (name.to_owned(), *n)).collect();
     named.extend(counts.talk.iter().map(|(bucket, &n)| (format!("t{bucket}"), n)));
     named.retain(|(_, n)| *n != 0);
     named
@@ -165,16 +168,10 @@ pub fn counter_from_item(item: &Item) -> Option<(String, String, Counts)> {
     let sk = item.get("sk")?.as_s().ok()?;
     let (day, value) = sk.split_once('#')?;
     let n = |name: &str| item.get(name).and_then(|v| v.as_n().ok()).and_then(|n| n.parse::<i64>().ok()).unwrap_or(0);
-    let mut counts = Counts {
-        calls: n("calls"),
-        answered: n("answered"),
-        missed: n("missed"),
-        qualified: n("qualified"),
-        first_time_callers: n("firstTimeCallers"),
-        voicemails: n("voicemails"),
-        talk_seconds: n("talkSeconds"),
-        talk: Default::default(),
-    };
+    let mut counts = Counts::default();
+    for (name, count) in by_name(&mut counts) {
+        *count = n(name);
+    }
     for (name, value) in item {
         if let (Some(bucket), Ok(count)) =
             (name.strip_prefix('t').and_then(|b| b.parse::<u32>().ok()), value.as_n().map(|n| n.parse::<i64>()))

@@ -389,17 +389,7 @@ impl DynamoStore {
                 let prior = self.prior_calls(tenant, caller, &call).await?;
                 call = call.with_prior_calls(prior);
             }
-            let version = stored.version + 1;
-            let put = Put::builder()
-                .table_name(&self.tables.calls)
-                .set_item(Some(call_item(&call, version)))
-                .condition_expression("#version = :expected")
-                .expression_attribute_names("#version", VERSION)
-                .expression_attribute_values(":expected", number(stored.version))
-                .build()
-                .map_err(storage)?;
-            let index = index_writes(&self.tables.index, stored.indexed(), Some(&call))?;
-            let items = std::iter::once(TransactWriteItem::builder().put(put).build()).chain(index).collect();
+            let items = self.replacement(&stored, &call)?;
             match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
                 Ok(_) => report.indexed += 1,
                 // A callback wrote it meanwhile (and indexed it whole), or another
@@ -409,6 +399,21 @@ impl DynamoStore {
             }
         }
         Ok(report)
+    }
+
+    /// The transaction that writes `after` over `stored`, only as the version
+    /// read, with the index writes that move it from how it was indexed.
+    fn replacement(&self, stored: &Stored, after: &Call) -> Result<Vec<TransactWriteItem>, StorageError> {
+        let put = Put::builder()
+            .table_name(&self.tables.calls)
+            .set_item(Some(call_item(after, stored.version + 1)))
+            .condition_expression("#version = :expected")
+            .expression_attribute_names("#version", VERSION)
+            .expression_attribute_values(":expected", number(stored.version))
+            .build()
+            .map_err(storage)?;
+        let index = index_writes(&self.tables.index, stored.indexed(), Some(after))?;
+        Ok(std::iter::once(TransactWriteItem::builder().put(put).build()).chain(index).collect())
     }
 
     /// A call whose item does not read but says it is indexed, rebuilt from it
@@ -1065,20 +1070,10 @@ impl DisposeCalls for DynamoStore {
                 return Ok(None);
             }
             let Some(after) = stored.call.dispose(change, by, at) else { return Ok(Some(stored.call)) };
-            let version = stored.version + 1;
-            let put = Put::builder()
-                .table_name(&self.tables.calls)
-                .set_item(Some(call_item(&after, version)))
-                .condition_expression("#version = :expected")
-                .expression_attribute_names("#version", VERSION)
-                .expression_attribute_values(":expected", number(stored.version))
-                .build()
-                .map_err(storage)?;
-            let index = index_writes(&self.tables.index, stored.indexed(), Some(&after))?;
-            let items = std::iter::once(TransactWriteItem::builder().put(put).build()).chain(index).collect();
+            let items = self.replacement(&stored, &after)?;
             match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
                 Ok(_) => {
-                    self.remember(&Stored::new(after.clone(), version));
+                    self.remember(&Stored::new(after.clone(), stored.version + 1));
                     return Ok(Some(after));
                 }
                 Err(err) if retried(&err) => self.back_off(attempt).await,
