@@ -51,6 +51,19 @@ impl Modify for BearerAuth {
 
 const PROBLEM: &str = "application/problem+json";
 
+/// The answers every route may give, described once (a description only:
+/// the routes answer them through `Problem`, never through this type).
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+enum AnyRoute {
+    /// No token the authorizer accepted
+    #[response(status = 401, content_type = PROBLEM)]
+    Unauthorized(Problem),
+    /// Storage failed; try again
+    #[response(status = 503, content_type = PROBLEM)]
+    Unavailable(Problem),
+}
+
 /// A tenant's calls, newest first, a page at a time; each filter is one key's query.
 #[utoipa::path(
     get,
@@ -77,9 +90,8 @@ const PROBLEM: &str = "application/problem+json";
     responses(
         (status = 200, description = "A page of calls", body = CallList),
         (status = 400, description = "A parameter named in invalidParams", body = Problem, content_type = PROBLEM),
-        (status = 401, description = "No token the authorizer accepted", body = Problem, content_type = PROBLEM),
         (status = 403, description = "A token without a tenant", body = Problem, content_type = PROBLEM),
-        (status = 503, description = "Storage failed; try again", body = Problem, content_type = PROBLEM),
+        AnyRoute,
     )
 )]
 fn list_calls() {}
@@ -92,10 +104,9 @@ fn list_calls() {}
     responses(
         (status = 200, description = "The call", body = CallView),
         (status = 400, description = "Not a CallSid", body = Problem, content_type = PROBLEM),
-        (status = 401, description = "No token the authorizer accepted", body = Problem, content_type = PROBLEM),
         (status = 403, description = "A token without a tenant", body = Problem, content_type = PROBLEM),
         (status = 404, description = "No such call in this tenant", body = Problem, content_type = PROBLEM),
-        (status = 503, description = "Storage failed; try again", body = Problem, content_type = PROBLEM),
+        AnyRoute,
     )
 )]
 fn get_call() {}
@@ -142,10 +153,9 @@ impl utoipa::ToSchema for Tag {}
     responses(
         (status = 200, description = "The call as it now stands, with its disposition's history", body = Disposed),
         (status = 400, description = "A field named in invalidParams", body = Problem, content_type = PROBLEM),
-        (status = 401, description = "No token the authorizer accepted", body = Problem, content_type = PROBLEM),
         (status = 403, description = "A token without a tenant", body = Problem, content_type = PROBLEM),
         (status = 404, description = "No such call in this tenant", body = Problem, content_type = PROBLEM),
-        (status = 503, description = "Storage failed; try again", body = Problem, content_type = PROBLEM),
+        AnyRoute,
     )
 )]
 fn patch_call() {}
@@ -162,9 +172,8 @@ fn patch_call() {}
     responses(
         (status = 200, description = "The counts", body = Stats),
         (status = 400, description = "A parameter named in invalidParams", body = Problem, content_type = PROBLEM),
-        (status = 401, description = "No token the authorizer accepted", body = Problem, content_type = PROBLEM),
         (status = 403, description = "A token without a tenant", body = Problem, content_type = PROBLEM),
-        (status = 503, description = "Storage failed; try again", body = Problem, content_type = PROBLEM),
+        AnyRoute,
     )
 )]
 fn get_stats() {}
@@ -175,9 +184,8 @@ fn get_stats() {}
     path = "/api/numbers",
     responses(
         (status = 200, description = "The numbers", body = NumberList),
-        (status = 401, description = "No token the authorizer accepted", body = Problem, content_type = PROBLEM),
         (status = 403, description = "A token without a tenant", body = Problem, content_type = PROBLEM),
-        (status = 503, description = "Storage failed; try again", body = Problem, content_type = PROBLEM),
+        AnyRoute,
     )
 )]
 fn list_numbers() {}
@@ -191,10 +199,9 @@ fn list_numbers() {}
     responses(
         (status = 200, description = "The number as it now stands", body = TrackingNumber),
         (status = 400, description = "A field named in invalidParams", body = Problem, content_type = PROBLEM),
-        (status = 401, description = "No token the authorizer accepted", body = Problem, content_type = PROBLEM),
         (status = 403, description = "Not an admin, or a token without a tenant", body = Problem, content_type = PROBLEM),
         (status = 404, description = "No such number in this tenant", body = Problem, content_type = PROBLEM),
-        (status = 503, description = "Storage failed; try again", body = Problem, content_type = PROBLEM),
+        AnyRoute,
     )
 )]
 fn put_number() {}
@@ -207,10 +214,9 @@ fn put_number() {}
     responses(
         (status = 204, description = "Removed"),
         (status = 400, description = "Not an E.164 number", body = Problem, content_type = PROBLEM),
-        (status = 401, description = "No token the authorizer accepted", body = Problem, content_type = PROBLEM),
         (status = 403, description = "Not an admin, or a token without a tenant", body = Problem, content_type = PROBLEM),
         (status = 404, description = "No such number in this tenant", body = Problem, content_type = PROBLEM),
-        (status = 503, description = "Storage failed; try again", body = Problem, content_type = PROBLEM),
+        AnyRoute,
     )
 )]
 fn delete_number() {}
