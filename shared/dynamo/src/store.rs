@@ -956,26 +956,33 @@ enum Stop {
 /// as far back as every partition has been read, so that a next round from
 /// the last key skips nothing. Whether more may follow.
 fn merge_newest_first(found: Vec<(Vec<Cursor>, Option<Stop>)>, want: Option<usize>) -> (Vec<Cursor>, bool) {
-    let order = |c: &Cursor| (c.started_at, c.call_sid.as_str().to_owned());
+    // The listing's sort key's order: a SID's bytes compare as its text does.
+    let order = |c: &Cursor| (c.started_at, c.call_sid);
     // The newest point at which a partition stopped: older keys of other partitions wait for it.
-    let mut frontier: Option<(i64, String)> = None;
+    let mut frontier: Option<(i64, CallSid)> = None;
+    // A partition stopped before any key known to be a call's: nothing is complete.
+    let mut none_complete = false;
     let mut stopped = false;
     let mut keys = Vec::new();
     for (partition_keys, stop) in found {
-        let reached = match stop {
-            None => None,
-            Some(Stop::At(cursor)) => Some(order(&cursor)),
-            // Nothing older than its own last key is known; nothing at all, when it returned none.
-            Some(Stop::Unknown) => Some(partition_keys.last().map_or((i64::MAX, String::new()), order)),
-        };
-        stopped |= reached.is_some();
-        frontier = frontier.max(reached);
+        match stop {
+            None => {}
+            Some(Stop::At(cursor)) => frontier = frontier.max(Some(order(&cursor))),
+            // Nothing older than its own last key is known.
+            Some(Stop::Unknown) => match partition_keys.last() {
+                Some(last) => frontier = frontier.max(Some(order(last))),
+                None => none_complete = true,
+            },
+        }
+        stopped |= stop.is_some();
         keys.extend(partition_keys);
     }
     keys.sort_by_key(|key| std::cmp::Reverse(order(key)));
     let before = keys.len();
-    if let Some(frontier) = &frontier {
-        keys.retain(|key| order(key) >= *frontier);
+    match frontier {
+        _ if none_complete => keys.clear(),
+        Some(frontier) => keys.retain(|key| order(key) >= frontier),
+        None => {}
     }
     if let Some(want) = want {
         keys.truncate(want);
