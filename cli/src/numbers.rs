@@ -78,6 +78,10 @@ pub struct AddArgs {
     /// the call is recorded
     #[arg(long)]
     disclosure: Option<String>,
+    /// Screen forwarded calls: after the whisper the business presses 1 to take
+    /// the call, so that its voicemail never counts as a conversation
+    #[arg(long)]
+    screen: bool,
     #[command(flatten)]
     storage: storage::Storage,
 }
@@ -96,6 +100,7 @@ pub async fn run(command: Command) -> Result<(), Failure> {
                 voicemail: !args.no_voicemail,
                 whisper: args.whisper,
                 disclosure: args.disclosure.map(|text| non_empty("--disclosure", text)).transpose()?,
+                screen: args.screen,
                 min_talk_seconds: args.min_seconds,
                 active: true,
             };

@@ -38,6 +38,8 @@ pub(crate) struct NumberBody {
     whisper: Option<String>,
     #[schema(pattern = r"\S")]
     disclosure: Option<String>,
+    /// The business presses 1 to take a forwarded call (off unless set).
+    screen: Option<bool>,
     #[schema(maximum = 3600)]
     #[serde(default, deserialize_with = "whole_number")]
     min_talk_seconds: Option<u32>,
@@ -139,6 +141,7 @@ fn tracking_number(stored: TrackingNumber, body: &[u8]) -> Result<TrackingNumber
         voicemail: body.voicemail.unwrap_or(true),
         whisper: text("whisper", body.whisper)?,
         disclosure: text("disclosure", body.disclosure)?,
+        screen: body.screen.unwrap_or(false),
         min_talk_seconds: body.min_talk_seconds,
         active: body.active.unwrap_or(true),
         ..stored
@@ -162,6 +165,7 @@ mod tests {
             voicemail: false,
             whisper: None,
             disclosure: None,
+            screen: false,
             min_talk_seconds: Some(10),
             active: true,
         }
@@ -172,6 +176,9 @@ mod tests {
         let number = tracking_number(stored(), br#"{"userId":"bob","forwardTo":"+14155550123"}"#).unwrap();
         assert_eq!((number.tenant_id.as_str(), number.user_id.as_str(), number.forward_to.as_str()), ("acme", "bob", "+14155550123"));
         assert!(number.record && number.voicemail && number.active, "what the body leaves out takes its default");
+        assert!(!number.screen, "screening is off unless set");
+        let screened = tracking_number(stored(), br#"{"userId":"bob","forwardTo":"+14155550123","screen":true}"#).unwrap();
+        assert!(screened.screen);
         assert_eq!((number.lead_source, number.min_talk_seconds), (None, None));
         assert_eq!(number.account_sid, stored().account_sid, "the binding stays");
         assert_eq!(phone_number("%2B18005551212").unwrap().as_str(), "+18005551212");

@@ -31,6 +31,7 @@ pub fn number(tenant: &str, user: &str, min_talk_seconds: Option<u32>) -> Tracki
         voicemail: true,
         whisper: Some("Call from Google Ads".into()),
         disclosure: None,
+        screen: false,
         min_talk_seconds,
         active: true,
     }

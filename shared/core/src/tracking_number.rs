@@ -33,6 +33,12 @@ pub struct TrackingNumber {
     pub voicemail: bool,
     /// Read to the business before it is connected, e.g. `Call from Google Ads`.
     pub whisper: Option<String>,
+    /// Screen forwarded calls: the business hears the whisper, then "press 1",
+    /// and only a press connects the caller. A call its voicemail (or nobody)
+    /// takes is then never counted as a conversation: it goes to our voicemail.
+    /// Off unless set (and in items stored before it existed).
+    #[serde(default)]
+    pub screen: bool,
     /// Said to the caller before the call is forwarded, e.g. `This call may be
     /// recorded.`, where both parties must consent to a recording. Said only when
     /// the call is recorded; absent (the default, and in items stored before it

@@ -7,7 +7,8 @@
 //! `sam local invoke -e` and `cargo lambda invoke --data-file` when the function
 //! runs with `TWILIO_AUTH_TOKEN` and `PUBLIC_BASE_URL` set to those. Events whose
 //! name says `bad-signature` get a wrong signature on purpose. `env.json` is no
-//! event: it holds those variables for `sam local invoke --env-vars`.
+//! event: it holds those variables for `sam local invoke --env-vars`; the
+//! `api-` events are the api function's, which Twilio never signs.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -22,7 +23,9 @@ pub const LOCAL_BASE_URL: &str = "http://127.0.0.1:3000";
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = std::env::args().nth(1).unwrap_or_else(|| concat!(env!("CARGO_MANIFEST_DIR"), "/../../events").to_owned());
     let mut paths: Vec<_> = std::fs::read_dir(&dir)?.map(|e| e.map(|e| e.path())).collect::<Result<_, _>>()?;
-    paths.retain(|p| p.extension().is_some_and(|e| e == "json") && !p.ends_with("env.json"));
+    // The api function's events carry a JWT's claims, not Twilio's signature.
+    let is_api = |p: &std::path::Path| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("api-"));
+    paths.retain(|p| p.extension().is_some_and(|e| e == "json") && !p.ends_with("env.json") && !is_api(p));
     paths.sort();
     for path in paths {
         let mut event: Value = serde_json::from_str(&std::fs::read_to_string(&path)?)?;

@@ -89,7 +89,7 @@ pub async fn apply<S: RecordCalls + LookUpNumbers + ReadCalls>(
             let forwarded = callback.forwarded.unwrap_or(false);
             store.record(&routes::answer::call_update(&incoming, call, &crm, number.as_ref(), forwarded, cx.now)).await?
         }
-        Route::Whisper | Route::Goodbye => return Err(unreadable(format!("{} stores nothing", route.path()))),
+        Route::Whisper | Route::Screen | Route::Goodbye => return Err(unreadable(format!("{} stores nothing", route.path()))),
     };
     Ok(match recorded {
         Recorded::Applied(_) => Outcome::Recorded,

@@ -35,6 +35,12 @@ pub enum Outcome {
     StorageFailed,
     /// The business heard its whisper.
     Whispered,
+    /// The business heard its whisper and was asked to press 1 (a screened call).
+    Screened,
+    /// The business pressed 1: the caller is connected.
+    Accepted,
+    /// The business pressed another key: its leg hangs up, unbridged.
+    Declined,
     /// The caller was thanked for a voicemail.
     Goodbye,
     /// A 4xx: the request was refused.
@@ -54,6 +60,9 @@ impl Outcome {
             Outcome::Deferred => "deferred",
             Outcome::StorageFailed => "storage failed",
             Outcome::Whispered => "whispered",
+            Outcome::Screened => "screened",
+            Outcome::Accepted => "accepted",
+            Outcome::Declined => "declined",
             Outcome::Goodbye => "goodbye",
             Outcome::Refused => "refused",
             Outcome::Failed => "failed",

@@ -16,6 +16,9 @@ pub enum Route {
     DialResult,
     /// Read to the business before it is connected (`<Number url>`).
     Whisper,
+    /// A screened call's business side (`<Number url>`): the whisper, "press
+    /// 1", and the key pressed.
+    Screen,
     /// After a voicemail was left (`<Record action>`).
     Goodbye,
     /// Call status callbacks, parent and child legs.
@@ -26,19 +29,21 @@ pub enum Route {
 
 impl Route {
     /// The routes the answer function serves.
-    pub const ANSWER_FUNCTION: &[Route] = &[Route::Answer, Route::DialResult, Route::Whisper, Route::Goodbye];
+    pub const ANSWER_FUNCTION: &[Route] = &[Route::Answer, Route::DialResult, Route::Whisper, Route::Screen, Route::Goodbye];
     /// The route the status function serves.
     pub const STATUS_FUNCTION: &[Route] = &[Route::Status];
     /// The route the recording function serves.
     pub const RECORDING_FUNCTION: &[Route] = &[Route::Recording];
     /// Every route, as `calltrack serve` serves them.
-    pub const ALL: &[Route] = &[Route::Answer, Route::DialResult, Route::Whisper, Route::Goodbye, Route::Status, Route::Recording];
+    pub const ALL: &[Route] =
+        &[Route::Answer, Route::DialResult, Route::Whisper, Route::Screen, Route::Goodbye, Route::Status, Route::Recording];
 
     pub fn path(self) -> &'static str {
         match self {
             Route::Answer => "/api/twilio/voice/answer",
             Route::DialResult => "/api/twilio/voice/dial-result",
             Route::Whisper => "/api/twilio/voice/whisper",
+            Route::Screen => "/api/twilio/voice/screen",
             Route::Goodbye => "/api/twilio/voice/goodbye",
             Route::Status => "/api/twilio/voice/status",
             Route::Recording => "/api/twilio/voice/recording",

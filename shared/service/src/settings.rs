@@ -17,6 +17,9 @@ pub struct Settings {
     pub fallback_forward_to: Option<PhoneNumber>,
     /// `VOICEMAIL_PROMPT`: said before the beep.
     pub voicemail_prompt: String,
+    /// `SCREEN_PROMPT`: said to the business, after the whisper, on a call to a
+    /// number that screens.
+    pub screen_prompt: String,
     /// `VOICEMAIL_MAX_SECONDS`: the longest voicemail.
     pub voicemail_max_seconds: u32,
     /// `DIAL_TIMEOUT_SECONDS`: how long the business's phone rings.
@@ -69,6 +72,7 @@ impl Default for Settings {
             unknown_number_message: "Sorry, this number is not in service.".into(),
             fallback_forward_to: None,
             voicemail_prompt: "Sorry, nobody can take your call right now. Please leave a message after the beep.".into(),
+            screen_prompt: "Press 1 to take this call.".into(),
             voicemail_max_seconds: 120,
             dial_timeout_seconds: 20,
             number_cache: Duration::from_secs(60),
@@ -106,6 +110,7 @@ impl Settings {
             unknown_number_message: var("UNKNOWN_NUMBER_MESSAGE").unwrap_or(defaults.unknown_number_message),
             fallback_forward_to: var("FALLBACK_FORWARD_TO").map(|v| PhoneNumber::e164("FALLBACK_FORWARD_TO", &v)).transpose()?,
             voicemail_prompt: var("VOICEMAIL_PROMPT").unwrap_or(defaults.voicemail_prompt),
+            screen_prompt: var("SCREEN_PROMPT").unwrap_or(defaults.screen_prompt),
             voicemail_max_seconds: number("VOICEMAIL_MAX_SECONDS")?.unwrap_or(defaults.voicemail_max_seconds),
             dial_timeout_seconds: number("DIAL_TIMEOUT_SECONDS")?.unwrap_or(defaults.dial_timeout_seconds),
             number_cache: number("NUMBER_CACHE_SECONDS")?.map_or(defaults.number_cache, |s| Duration::from_secs(s.into())),
@@ -156,6 +161,7 @@ mod tests {
                 "STORAGE_DEADLINE_MS" => "3000",
                 "REPLAY_BACKOFF_SECONDS" => "2",
                 "TENANT_CLAIM" => "org_id",
+                "SCREEN_PROMPT" => "Pulse 1 para aceptar.",
                 "ADMIN_ROLE" => "owner",
                 _ => return None,
             };
@@ -167,6 +173,7 @@ mod tests {
         assert_eq!((settings.number_cache, settings.answer_storage_budget), (Duration::from_secs(5), Duration::from_millis(250)));
         assert_eq!((settings.tables.calls.as_str(), settings.tables.events.as_str()), ("prod-calls", "calltrack-call-events"));
         assert_eq!(settings.event_retention, DAY * 7);
+        assert_eq!(settings.screen_prompt, "Pulse 1 para aceptar.");
         assert_eq!(settings.callback_queue_url.as_deref(), Some("https://sqs.us-east-1.amazonaws.com/123456789012/calltrack-callbacks"));
         assert_eq!((settings.storage_deadline, settings.replay_backoff), (Duration::from_secs(3), Duration::from_secs(2)));
         let claims = &settings.claims;

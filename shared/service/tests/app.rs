@@ -391,3 +391,59 @@ async fn a_dial_result_the_caller_waits_on_is_answered_whatever_its_fields() {
         assert_eq!(app.store().call(&calltrack_core::view::Scope::Operator, &sid(n)).await.unwrap(), None);
     }
 }
+
+/// The `url` of the `<Number>` an answer dials, without its connection overrides.
+fn number_url(xml: &str) -> Option<String> {
+    let doc = roxmltree::Document::parse(xml).unwrap();
+    let url = doc.descendants().find(|n| n.has_tag_name("Number"))?.attribute("url")?;
+    Some(url.split('#').next().unwrap_or_default().to_owned())
+}
+
+/// The business's side of a screened call: the screen route, with `form`.
+async fn screen(app: &App<DynamoStore>, query: &str, form: &str) -> Vec<(String, String)> {
+    let event = event_with_query("POST", "/api/twilio/voice/screen", query, "application/x-www-form-urlencoded", form, true);
+    let (status, xml, _) = send(app, Route::ANSWER_FUNCTION, &event).await;
+    assert_eq!(status, 200, "{form}: {xml}");
+    common::elements(&xml)
+}
+
+#[tokio::test]
+async fn a_screened_call_connects_on_a_press_of_1_and_otherwise_goes_to_voicemail_unanswered() {
+    let store = common::store().await;
+    let screened = calltrack_core::tracking_number::TrackingNumber { screen: true, ..common::number("tenant-a", "user-1", None) };
+    store.put_tracking_number(&screened).await.unwrap();
+    let app = app_with(store, Settings { number_cache: Duration::ZERO, ..Settings::default() });
+
+    // The business is asked, after its whisper, to press 1.
+    let (_, body) = answer(&app, "", &incoming_from(1, "%2B12125550199")).await;
+    let url = number_url(&body).expect("the business hears TwiML before it is connected");
+    assert_eq!(url, format!("{BASE}/api/twilio/voice/screen?text=Call%20from%20Google%20Ads"));
+    let business_leg = format!(
+        "AccountSid=AC0123456789abcdef0123456789abcdef&CallSid={}&CallStatus=in-progress&Direction=outbound-dial&From=%2B18005551212&To=%2B14155550123",
+        common::sid("CA", 101)
+    );
+    let asked = screen(&app, "text=Call%20from%20Google%20Ads", &business_leg).await;
+    let said: Vec<_> = asked.iter().map(|(name, text)| format!("{name} {text}").trim_end().to_owned()).collect();
+    assert_eq!(said, ["Response", "Gather", "Say Call from Google Ads", "Say Press 1 to take this call.", "Hangup"]);
+    let pressed = |digits: &str| format!("{business_leg}&Digits={digits}");
+    assert_eq!(screen(&app, "", &pressed("1")).await, [("Response".into(), String::new())], "1: the TwiML ends, the caller is connected");
+    assert_eq!(screen(&app, "", &pressed("7")).await[1..], [("Hangup".into(), String::new())], "another key declines");
+
+    // Accepted: Twilio bridges the call, and the caller hangs up after.
+    let (_, got) = dial_result(&app, &dial_outcome(1, "completed", "&To=%2B18005551212&DialCallDuration=45&DialBridged=true")).await;
+    assert_eq!(got, ["Response", "Hangup"]);
+    let call = app.store().call(&calltrack_core::view::Scope::Operator, &sid(1)).await.unwrap().expect("stored");
+    assert!(call.summary.answered, "{:?}", call.summary.qualification_reason);
+
+    // Not accepted (the business's voicemail took the call for 40 s): the caller gets ours, and the call is unanswered.
+    answer(&app, "", &incoming_from(2, "%2B12125550199")).await;
+    let (_, got) = dial_result(&app, &dial_outcome(2, "completed", "&To=%2B18005551212&DialCallDuration=40&DialBridged=false")).await;
+    assert_eq!(got, ["Response", "Say", "Record", "Hangup"]);
+    let call = app.store().call(&calltrack_core::view::Scope::Operator, &sid(2)).await.unwrap().expect("stored");
+    assert!(!call.summary.answered && !call.summary.qualified);
+
+    // Unscreened, as ever: the whisper alone, and the call connects when the business picks up.
+    app.store().put_tracking_number(&calltrack_core::tracking_number::TrackingNumber { screen: false, ..screened }).await.unwrap();
+    let (_, body) = answer(&app, "", &incoming_from(3, "%2B12125550199")).await;
+    assert_eq!(number_url(&body).unwrap(), format!("{BASE}/api/twilio/voice/whisper?text=Call%20from%20Google%20Ads"));
+}

@@ -137,6 +137,24 @@ async fn every_sample_event() {
                 assert_eq!(twiml(&answer), ["Response", "Say Call from Google Ads"], "the text of the <Number url>");
                 assert_eq!(stored(&app, PARENT).await, None, "nothing to store");
             }
+            "screen" => {
+                assert_eq!(
+                    twiml(&answer),
+                    [
+                        "Response".to_owned(),
+                        format!("Gather numDigits=1 timeout=6 action={LOCAL}/api/twilio/voice/screen#{RC}"),
+                        "Say Call from Google Ads".to_owned(),
+                        "Say Press 1 to take this call.".to_owned(),
+                        "Hangup".to_owned(),
+                    ],
+                    "the whisper, then the prompt"
+                );
+                assert_eq!(stored(&app, PARENT).await, None, "nothing to store");
+            }
+            "screen-pressed-1" => {
+                assert_eq!(twiml(&answer), ["Response"], "the TwiML ends: Twilio connects the caller");
+                assert_eq!(stored(&app, PARENT).await, None, "nothing to store");
+            }
             "goodbye" => {
                 assert_eq!(twiml(&answer), ["Response", "Say Thank you. Goodbye.", "Hangup"]);
                 assert_eq!(stored(&app, PARENT).await, None, "nothing to store");

@@ -26,6 +26,7 @@ enum Verb {
     Record(Record),
     Hangup,
     Reject(Reject),
+    Gather(Gather),
 }
 
 impl Response {
@@ -58,6 +59,11 @@ impl Response {
         self
     }
 
+    pub fn gather(mut self, gather: Gather) -> Self {
+        self.verbs.push(Verb::Gather(gather));
+        self
+    }
+
     /// The document, with its XML declaration.
     pub fn to_xml(&self) -> String {
         let mut out = String::with_capacity(256);
@@ -80,6 +86,13 @@ impl Response {
                 Verb::Record(record) => element(&mut out, "Record", &record.attrs, None),
                 Verb::Hangup => out.push_str("<Hangup/>"),
                 Verb::Reject(reject) => element(&mut out, "Reject", &reject.attrs, None),
+                Verb::Gather(gather) => {
+                    open(&mut out, "Gather", &gather.attrs);
+                    for say in &gather.says {
+                        element(&mut out, "Say", &say.attrs, Some(&say.text));
+                    }
+                    out.push_str("</Gather>");
+                }
             }
         }
         out.push_str("</Response>");
@@ -249,6 +262,35 @@ impl Record {
         timeout(u32) => "timeout";
         recording_status_callback(&str) => "recordingStatusCallback";
         recording_status_callback_event(&str) => "recordingStatusCallbackEvent";
+    }
+}
+
+/// `<Gather>`: key presses, with what is said while Twilio waits for them.
+/// Without a press it ends, and the verbs after it run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Gather {
+    attrs: Attrs,
+    says: Vec<Say>,
+}
+
+impl Gather {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Said while Twilio listens; a key press cuts it short.
+    pub fn say(mut self, say: impl Into<Say>) -> Self {
+        self.says.push(say.into());
+        self
+    }
+
+    attributes! {
+        /// Where Twilio sends the keys pressed (`Digits`).
+        action(&str) => "action";
+        /// How many keys end the gathering.
+        num_digits(u32) => "numDigits";
+        /// Seconds of silence, after the speech, that end it without a press.
+        timeout(u32) => "timeout";
     }
 }
 

@@ -273,8 +273,10 @@ pub struct DialReading {
     pub dial: Option<DialWebhook>,
     /// `CallSid`, when it could be read.
     pub call_sid: Option<CallSid>,
-    /// Whether the caller talked with the business: `DialCallStatus` says so;
-    /// when it cannot be read, a `DialCallDuration` above 0 does.
+    /// Whether the caller talked with the business: `DialCallStatus` says so,
+    /// unless `DialBridged` is `false` (the business's line answered, a
+    /// screened call it did not accept); when it cannot be read, a
+    /// `DialCallDuration` above 0 does.
     pub connected: bool,
     /// The tracking number that was called: `To`, else `Called` (Twilio sends
     /// both), when E.164.
@@ -305,7 +307,7 @@ impl DialReading {
         {
             unread.push(Error::invalid("To", format!("is not an E.164 phone number: {raw:?}")));
         }
-        let connected = dial_call_status.map_or(talk_seconds.is_some_and(|t| t > 0), DialCallStatus::connected);
+        let connected = dial_call_status.map_or(talk_seconds.is_some_and(|t| t > 0), DialCallStatus::connected) && bridged != Some(false);
         let dial = match (call_sid, account_sid, dial_call_status) {
             (Some(call_sid), Some(account_sid), Some(dial_call_status)) => {
                 Some(DialWebhook { call_sid, account_sid, dial_call_status, dial_call_sid, talk_seconds, bridged, recording_url, params })

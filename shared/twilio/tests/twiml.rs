@@ -1,6 +1,6 @@
 //! The TwiML builder's output, read back with a real XML parser (roxmltree).
 
-use calltrack_twilio::twiml::{Dial, DialRecord, Number, Record, Reject, Response, Say};
+use calltrack_twilio::twiml::{Dial, DialRecord, Gather, Number, Record, Reject, Response, Say};
 use proptest::prelude::*;
 
 fn parse(xml: &str) -> roxmltree::Document<'_> {
@@ -99,6 +99,33 @@ fn voicemail_response() {
     let names: Vec<_> = shape(&xml).into_iter().map(|(name, attrs, _)| (name, attrs.len())).collect();
     assert_eq!(names, [("Response".into(), 0), ("Say".into(), 0), ("Record".into(), 5), ("Say".into(), 0), ("Hangup".into(), 0)]);
     assert!(xml.contains(r#"<Record maxLength="120" playBeep="true" timeout="5" "#), "{xml}");
+}
+
+#[test]
+fn a_gather_holds_what_is_said_while_it_listens_and_the_verbs_after_it_run_without_a_press() {
+    let xml = Response::new()
+        .gather(
+            Gather::new()
+                .num_digits(1)
+                .timeout(6)
+                .action("https://calls.example.com/api/twilio/voice/screen?a=1&b=2")
+                .say("Call from <Google Ads>")
+                .say("Press 1 to take this call."),
+        )
+        .hangup()
+        .to_xml();
+    let expected: Vec<Element> = vec![
+        ("Response".into(), vec![], String::new()),
+        (
+            "Gather".into(),
+            owned(&[("numDigits", "1"), ("timeout", "6"), ("action", "https://calls.example.com/api/twilio/voice/screen?a=1&b=2")]),
+            String::new(),
+        ),
+        ("Say".into(), vec![], "Call from <Google Ads>".into()),
+        ("Say".into(), vec![], "Press 1 to take this call.".into()),
+        ("Hangup".into(), vec![], String::new()),
+    ];
+    assert_eq!(shape(&xml), expected, "{xml}");
 }
 
 #[test]

@@ -495,6 +495,18 @@ fn a_dial_outcome_that_cannot_be_stored_still_says_whether_the_caller_talked() {
     assert!(bad_duration.connected, "DialCallStatus says so");
 }
 
+#[test]
+fn a_completed_dial_never_bridged_did_not_connect_the_caller() {
+    // A screened call the business's line answered but did not accept: the
+    // caller goes on to voicemail, whatever the durations say.
+    let unbridged = DialReading::read(with(&dial_action(), "DialBridged", Some("false")));
+    assert!(!unbridged.connected);
+    assert_eq!(unbridged.dial.and_then(|d| d.bridged), Some(false));
+    assert!(DialReading::read(with(&dial_action(), "DialBridged", Some("true"))).connected);
+    let unbridged_unreadable = with_all(&dial_action(), &[("DialCallStatus", Some("maybe")), ("DialBridged", Some("false"))]);
+    assert!(!DialReading::read(unbridged_unreadable).connected, "talk time or not");
+}
+
 const RECORDING_URL: &str =
     "https://api.twilio.com/2010-04-01/Accounts/AC0123456789abcdef0123456789abcdef/Recordings/RE0123456789abcdef0123456789abcdef";
 

@@ -1,6 +1,7 @@
 //! `POST /api/twilio/voice/answer`: a customer calls a tracking number. Record
 //! the call and forward it to the business with `<Dial>`: recorded when the
-//! number's settings say so, with its disclosure and whisper, and with every
+//! number's settings say so, with its disclosure and whisper (and, when it
+//! screens, a press of 1 before the caller is connected), and with every
 //! callback pointed at us.
 //!
 //! The caller is a customer, so this route never fails them once the signature
@@ -144,8 +145,12 @@ fn forward<S>(cx: &Context<'_, S>, call: &IncomingCall, number: Option<&Tracking
     let caller_id = call.caller.number().or(call.tracking_number.as_ref());
     let mut business =
         Number::new(to.as_str()).status_callback(&cx.url(Route::Status)).status_callback_event("initiated ringing answered completed");
-    if let Some(whisper) = number.and_then(|n| n.whisper.as_deref()) {
-        business = business.url(&cx.url_with_query(Route::Whisper, &format!("text={}", utf8_percent_encode(whisper, NON_ALPHANUMERIC))));
+    let whisper = number.and_then(|n| n.whisper.as_deref()).map(|text| format!("text={}", utf8_percent_encode(text, NON_ALPHANUMERIC)));
+    // A screened call asks the business to press 1, after its whisper.
+    match (number.is_some_and(|n| n.screen), whisper) {
+        (true, whisper) => business = business.url(&cx.url_with_query(Route::Screen, whisper.as_deref().unwrap_or_default())),
+        (false, Some(whisper)) => business = business.url(&cx.url_with_query(Route::Whisper, &whisper)),
+        (false, None) => {}
     }
     let mut dial = Dial::new().action(&cx.url(Route::DialResult)).timeout(cx.settings.dial_timeout_seconds);
     if let Some(caller_id) = caller_id {
@@ -181,6 +186,7 @@ mod tests {
             voicemail: true,
             whisper: None,
             disclosure: disclosure.map(str::to_owned),
+            screen: false,
             min_talk_seconds: None,
             active: true,
         }

@@ -6,6 +6,7 @@ pub mod answer;
 pub mod dial_result;
 pub mod goodbye;
 pub mod recording;
+pub mod screen;
 pub mod status;
 pub mod whisper;
 
