@@ -1,14 +1,19 @@
 //! Twilio's REST API, as far as calltrack uses it: finding a phone number in
-//! an account and setting where its calls go. Authenticated with an API key
-//! (`SK…` and its secret), never the account's auth token; an account's key
-//! works for its subaccounts too, so each request names the account it acts in.
+//! an account, setting where its calls go, and placing an outbound call.
+//! Authenticated with an API key (`SK…` and its secret), never the account's
+//! auth token; an account's key works for its subaccounts too, so each request
+//! names the account it acts in.
 
+mod calls;
 mod credentials;
 mod error;
 mod numbers;
+#[cfg(feature = "testing")]
+pub mod testing;
 
+pub use calls::{NewCall, PlacedCall, Retry};
 pub use credentials::Credentials;
-pub use error::ApiError;
+pub use error::{ApiError, NUMBER_CODES, Refusal};
 pub use numbers::{IncomingNumber, VoiceConfig};
 
 use std::time::Duration;
@@ -16,12 +21,16 @@ use std::time::Duration;
 /// Where Twilio's REST API is.
 pub const DEFAULT_BASE_URL: &str = "https://api.twilio.com";
 
+/// How long a request may take, connecting included, unless [`TwilioApi::with_timeout`] says otherwise.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// A client of Twilio's REST API, built once and shared.
 #[derive(Clone, Debug)]
 pub struct TwilioApi {
     http: reqwest::Client,
     base_url: String,
     credentials: Credentials,
+    timeout: Duration,
 }
 
 impl TwilioApi {
@@ -29,11 +38,17 @@ impl TwilioApi {
     pub fn new(base_url: &str, credentials: Credentials) -> Result<Self, ApiError> {
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(3))
-            .timeout(Duration::from_secs(10))
             .user_agent(concat!("calltrack/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| ApiError::Network(e.to_string()))?;
-        Ok(TwilioApi { http, base_url: base_url.trim_end_matches('/').to_owned(), credentials })
+            // Building fails before anything is sent (e.g. no TLS roots).
+            .map_err(|e| ApiError::Unreachable(e.to_string()))?;
+        Ok(TwilioApi { http, base_url: base_url.trim_end_matches('/').to_owned(), credentials, timeout: DEFAULT_TIMEOUT })
+    }
+
+    /// The same client, giving each request at most `timeout` (a Lambda's
+    /// remaining time, or a short one in tests).
+    pub fn with_timeout(self, timeout: Duration) -> Self {
+        TwilioApi { timeout, ..self }
     }
 
     /// The account requests act in when none is named: the API key's own.
@@ -49,13 +64,15 @@ impl TwilioApi {
     async fn send<T: serde::de::DeserializeOwned>(&self, request: reqwest::RequestBuilder) -> Result<T, ApiError> {
         let response = request
             .basic_auth(&self.credentials.api_key_sid, Some(&self.credentials.api_key_secret))
+            .timeout(self.timeout)
             .send()
             .await
             .map_err(|e| ApiError::from_reqwest(&self.base_url, &e))?;
         let status = response.status().as_u16();
+        let retry_after = error::retry_after(response.headers());
         let body = response.bytes().await.map_err(|e| ApiError::from_reqwest(&self.base_url, &e))?;
         if !(200..300).contains(&status) {
-            return Err(ApiError::from_answer(status, &body));
+            return Err(ApiError::from_answer(status, &body).with_retry_after(retry_after));
         }
         serde_json::from_slice(&body).map_err(|e| ApiError::Unexpected(format!("Twilio's answer could not be read: {e}")))
     }

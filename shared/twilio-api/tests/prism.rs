@@ -3,7 +3,7 @@
 //! be one the description allows, or Prism refuses it.
 
 use calltrack_twilio::fields::{AccountSid, Field, PhoneNumber};
-use calltrack_twilio_api::{ApiError, Credentials, TwilioApi, VoiceConfig};
+use calltrack_twilio_api::{ApiError, Credentials, NewCall, TwilioApi, VoiceConfig};
 
 /// The account, number and SID of the description's own examples, which Prism answers with.
 const ACCOUNT: &str = "ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
@@ -60,5 +60,33 @@ async fn no_answer_names_where_it_was_sent() {
     let credentials = Credentials::new(ACCOUNT, "SK0123456789abcdef0123456789abcdef", "secret").unwrap();
     let api = TwilioApi::new("http://127.0.0.1:9", credentials).unwrap();
     let err = api.incoming_number(&account(), &PhoneNumber::e164("number", NUMBER).unwrap()).await.unwrap_err();
-    assert!(matches!(&err, ApiError::Network(why) if why.starts_with("cannot reach http://127.0.0.1:9: ")), "{err:?}");
+    assert!(matches!(&err, ApiError::Unreachable(why) if why.starts_with("cannot reach http://127.0.0.1:9: ")), "{err:?}");
+}
+
+fn new_call(url: &str) -> NewCall {
+    NewCall {
+        to: PhoneNumber::e164("to", "+14155550100").unwrap(),
+        from: PhoneNumber::e164("from", NUMBER).unwrap(),
+        url: url.to_owned(),
+        status_callback: "https://calls.example.com/api/twilio/voice/status#rc=3&rp=5xx,ct,rt".to_owned(),
+        timeout_seconds: 20,
+    }
+}
+
+#[tokio::test]
+async fn places_a_call_as_the_description_allows() {
+    // `scripts/with-prism` declares the form arrays strings, Prism reading a
+    // form field as one string; everything else is checked as Twilio wrote it.
+    let placed = api().create_call(&account(), &new_call("https://calls.example.com/api/twilio/voice/connect?to=%2B14155550123")).await;
+    let placed = placed.unwrap();
+    assert_eq!(placed.sid.as_str(), "CAaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "the description's example call");
+}
+
+#[tokio::test]
+async fn a_call_request_the_description_forbids_is_refused_naming_the_field() {
+    // Proves the mock checks what create_call sends: a TwiML URL that is not a URL.
+    let err = api().create_call(&account(), &new_call("not a url")).await.unwrap_err();
+    assert!(matches!(err, ApiError::Twilio { status: 422, .. }), "{err:?}");
+    assert!(err.to_string().contains("Url must match format \"uri\""), "{err}");
+    assert!(!err.is_retryable(), "a refused request is not sent again");
 }
