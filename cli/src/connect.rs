@@ -53,9 +53,19 @@ pub struct TwilioAccess {
 }
 
 impl TwilioAccess {
-    /// The API key given directly (all three parts) wins over the parameter, as
+    /// Twilio's API with the key given, which is needed.
+    pub async fn api(&self) -> Result<TwilioApi, Failure> {
+        self.optional_api().await?.ok_or_else(|| {
+            Failure::from(
+                "no Twilio API key: set --twilio-api-key-parameter (the SSM parameter holding it) or TWILIO_ACCOUNT_SID, TWILIO_API_KEY and TWILIO_API_SECRET (create a key in Twilio's console: Account > API keys & tokens)".to_owned(),
+            )
+        })
+    }
+
+    /// Twilio's API with the key given; none when none is. The API key given
+    /// directly (all three parts) wins over the parameter, as
     /// `TWILIO_AUTH_TOKEN` does over its parameter; an empty value counts as unset.
-    async fn api(&self) -> Result<TwilioApi, Failure> {
+    pub async fn optional_api(&self) -> Result<Option<TwilioApi>, Failure> {
         fn set(v: &Option<String>) -> Option<&str> {
             v.as_deref().filter(|v| !v.trim().is_empty())
         }
@@ -69,18 +79,14 @@ impl TwilioAccess {
                 let value = secure_parameter(&aws, name).await.map_err(|e| ssm_failure(name, &e))?;
                 Credentials::parse(&value).map_err(|e| Failure::from(format!("SSM parameter {name}: {e}")))?
             }
-            ([None, None, None], None) => {
-                return Err(Failure::from(
-                    "no Twilio API key: set --twilio-api-key-parameter (the SSM parameter holding it) or TWILIO_ACCOUNT_SID, TWILIO_API_KEY and TWILIO_API_SECRET (create a key in Twilio's console: Account > API keys & tokens)".to_owned(),
-                ));
-            }
+            ([None, None, None], None) => return Ok(None),
             _ => {
                 return Err(Failure::from(
                     "an incomplete Twilio API key: give all of TWILIO_ACCOUNT_SID, TWILIO_API_KEY and TWILIO_API_SECRET, or none and --twilio-api-key-parameter".to_owned(),
                 ));
             }
         };
-        TwilioApi::new(&self.twilio_api_url, credentials).map_err(|e| Failure::from(e.to_string()))
+        TwilioApi::new(&self.twilio_api_url, credentials).map(Some).map_err(|e| Failure::from(e.to_string()))
     }
 }
 

@@ -82,6 +82,10 @@ pub struct AddArgs {
     /// the call, so that its voicemail never counts as a conversation
     #[arg(long)]
     screen: bool,
+    /// Count calls placed from the number (calltrack call, POST /api/calls) as
+    /// leads when they qualify; otherwise their talk time is kept but they are no lead
+    #[arg(long)]
+    qualify_outbound: bool,
     #[command(flatten)]
     storage: storage::Storage,
 }
@@ -101,6 +105,7 @@ pub async fn run(command: Command) -> Result<(), Failure> {
                 whisper: args.whisper,
                 disclosure: args.disclosure.map(|text| non_empty("--disclosure", text)).transpose()?,
                 screen: args.screen,
+                qualify_outbound: args.qualify_outbound,
                 min_talk_seconds: args.min_seconds,
                 active: true,
             };

@@ -6,13 +6,16 @@
 //! played as API Gateway plays it (`authorizer.rs`).
 
 use crate::authorizer::JwtAuthorizer;
+use crate::connect::TwilioAccess;
 use crate::{Failure, storage};
+use calltrack_api::place::Dialer;
 use calltrack_api::{Api, ApiRequest};
 use calltrack_dynamo::DynamoStore;
 use calltrack_service::aws::sdk_config;
 use calltrack_service::{App, Route, replay};
 use calltrack_sqs::SqsQueue;
 use calltrack_twilio::Keyring;
+use calltrack_twilio_api::Retry;
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::server::conn::http1;
@@ -54,6 +57,9 @@ pub struct Args {
     /// API: a key published in this repository, so never where the internet reaches
     #[arg(long, conflicts_with = "jwt_issuer")]
     dev_tokens: bool,
+    /// The API key the API places calls with (POST /api/calls); without one it places none
+    #[command(flatten)]
+    twilio: TwilioAccess,
     #[command(flatten)]
     storage: storage::Storage,
 }
@@ -83,6 +89,10 @@ pub async fn run(args: Args) -> Result<(), Failure> {
         None => None,
     };
     let api = Api::new(args.storage.store().await?, settings.clone());
+    let api = match args.twilio.optional_api().await? {
+        Some(twilio) => api.with_dialer(Dialer { twilio, retry: Retry::default() }),
+        None => api,
+    };
     let mut app = App::new(args.storage.store().await?, Keyring::parse(&args.auth_token)?, settings, "serve");
     if let Some(queue) = &queue {
         app = app.with_queue(queue.clone());
@@ -166,6 +176,8 @@ async fn handle(server: Arc<Server>, request: hyper::Request<Incoming>) -> Resul
             query: parts.uri.query().unwrap_or_default().to_owned(),
             body: body.to_vec(),
             claims,
+            idempotency_key: parts.headers.get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::to_owned),
+            origin: None,
         };
         let answer = server.api.handle(&request).await;
         let mut response = hyper::Response::new(Full::new(Bytes::from(answer.body)));
@@ -175,6 +187,9 @@ async fn handle(server: Arc<Server>, request: hyper::Request<Incoming>) -> Resul
         }
         if let Some(allow) = answer.allow {
             response.headers_mut().insert("allow", hyper::header::HeaderValue::from_static(allow));
+        }
+        if let Some(seconds) = answer.retry_after {
+            response.headers_mut().insert("retry-after", hyper::header::HeaderValue::from(seconds));
         }
         return Ok(response);
     }

@@ -1,10 +1,13 @@
 //! A request to the API, routed: which resource, then who asks, then the
 //! route's answer as JSON or a problem. Logs one line per request.
 
+use crate::place::{self, Dialer};
 use crate::principal::Principal;
 use crate::problem::Problem;
 use crate::{calls, numbers, stats};
-use calltrack_core::ports::{CountCalls, DisposeCalls, LookUpNumbers, ManageTenantNumbers, ReadCalls};
+use calltrack_core::ports::{
+    CountCalls, DisposeCalls, KeepIdempotencyKeys, KeptAnswer, LimitRate, LookUpNumbers, ManageTenantNumbers, ReadCalls, RecordCalls,
+};
 use calltrack_service::Settings;
 use lambda_http::tracing;
 use std::collections::HashMap;
@@ -20,6 +23,11 @@ pub struct ApiRequest {
     /// The claims of the token the JWT authorizer accepted; `None` when no
     /// token was accepted (a route that needs one answers 401).
     pub claims: Option<HashMap<String, String>>,
+    /// The `Idempotency-Key` header, when sent.
+    pub idempotency_key: Option<String>,
+    /// Where the request was sent (`https://abc.execute-api…`): the webhooks'
+    /// public URL when `PUBLIC_BASE_URL` does not say it.
+    pub origin: Option<String>,
 }
 
 /// An answer: JSON, or a problem's JSON.
@@ -30,29 +38,39 @@ pub struct ApiResponse {
     pub body: String,
     /// A 405's `Allow` header: the methods the resource allows.
     pub allow: Option<&'static str>,
+    /// A 429's `Retry-After` header, in seconds.
+    pub retry_after: Option<u32>,
 }
 
 impl ApiResponse {
-    fn json(value: &impl serde::Serialize) -> Self {
+    pub(crate) fn json(value: &impl serde::Serialize) -> Self {
         ApiResponse {
             status: 200,
             content_type: "application/json",
             body: serde_json::to_string(value).expect("the API's types serialise"),
             allow: None,
+            retry_after: None,
         }
     }
 
     fn no_content() -> Self {
-        ApiResponse { status: 204, content_type: "", body: String::new(), allow: None }
+        ApiResponse { status: 204, content_type: "", body: String::new(), allow: None, retry_after: None }
     }
 
-    fn problem(problem: &Problem) -> Self {
+    pub(crate) fn problem(problem: &Problem) -> Self {
         ApiResponse {
             status: problem.status,
             content_type: "application/problem+json",
             body: serde_json::to_string(problem).expect("a problem serialises"),
             allow: problem.allow,
+            retry_after: problem.retry_after,
         }
+    }
+
+    /// An answer kept under an `Idempotency-Key`, given again.
+    pub(crate) fn kept(answer: KeptAnswer) -> Self {
+        let content_type = if (200..300).contains(&answer.status) { "application/json" } else { "application/problem+json" };
+        ApiResponse { status: answer.status, content_type, body: answer.body, allow: None, retry_after: None }
     }
 }
 
@@ -97,22 +115,33 @@ impl<'a> Resource<'a> {
     /// The methods it allows, as a 405 names them.
     fn allows(self) -> &'static str {
         match self {
-            Resource::Calls | Resource::Numbers | Resource::Stats | Resource::OpenApi => "GET",
+            Resource::Calls => "GET, POST",
+            Resource::Numbers | Resource::Stats | Resource::OpenApi => "GET",
             Resource::Call(_) => "GET, PATCH",
             Resource::Number(_) => "PUT, DELETE",
         }
     }
 }
 
-/// The API: its storage and settings, built once per process.
+/// The API: its storage, settings and Twilio's API, built once per process.
 pub struct Api<S> {
     store: S,
     settings: Settings,
+    /// Places calls; `None` without a Twilio API key.
+    dialer: Option<Dialer>,
 }
 
-impl<S: ReadCalls + DisposeCalls + CountCalls + LookUpNumbers + ManageTenantNumbers + Sync> Api<S> {
+impl<S> Api<S>
+where
+    S: ReadCalls + DisposeCalls + CountCalls + LookUpNumbers + ManageTenantNumbers + KeepIdempotencyKeys + LimitRate + RecordCalls + Sync,
+{
     pub fn new(store: S, settings: Settings) -> Self {
-        Api { store, settings }
+        Api { store, settings, dialer: None }
+    }
+
+    /// The API placing calls through `dialer` (`POST /api/calls`).
+    pub fn with_dialer(self, dialer: Dialer) -> Self {
+        Api { dialer: Some(dialer), ..self }
     }
 
     pub fn store(&self) -> &S {
@@ -141,9 +170,7 @@ impl<S: ReadCalls + DisposeCalls + CountCalls + LookUpNumbers + ManageTenantNumb
         let resource = Resource::find(&request.path).ok_or_else(|| Problem::not_found(format!("no resource {}", request.path)))?;
         if resource == Resource::OpenApi {
             return match request.method.as_str() {
-                "GET" => {
-                    Ok((ApiResponse { status: 200, content_type: "application/json", body: crate::openapi::json(), allow: None }, None))
-                }
+                "GET" => Ok((ApiResponse { body: crate::openapi::json(), ..ApiResponse::json(&()) }, None)),
                 _ => Err(Problem::method_not_allowed(resource.allows())),
             };
         }
@@ -151,6 +178,7 @@ impl<S: ReadCalls + DisposeCalls + CountCalls + LookUpNumbers + ManageTenantNumb
         let principal = Principal::from_claims(claims, &self.settings.claims)?;
         let response = match (resource, request.method.as_str()) {
             (Resource::Calls, "GET") => ApiResponse::json(&calls::list(&self.store, &principal, &request.query).await?),
+            (Resource::Calls, "POST") => place::place(&self.store, self.dialer.as_ref(), &self.settings, &principal, request).await,
             (Resource::Call(sid), "GET") => ApiResponse::json(&calls::get(&self.store, &principal, sid).await?),
             (Resource::Call(sid), "PATCH") => ApiResponse::json(&calls::dispose(&self.store, &principal, sid, &request.body).await?),
             (Resource::Stats, "GET") => ApiResponse::json(&stats::stats(&self.store, &principal, &request.query).await?),

@@ -7,7 +7,7 @@
 //! from another tenant's. Both are a 404, as a number nobody has.
 
 use crate::principal::{Principal, Role};
-use crate::problem::Problem;
+use crate::problem::{Problem, read_body};
 use calltrack_core::ports::{LookUpNumbers, ManageTenantNumbers};
 use calltrack_core::tracking_number::TrackingNumber;
 use calltrack_twilio::fields::PhoneNumber;
@@ -40,6 +40,8 @@ pub(crate) struct NumberBody {
     disclosure: Option<String>,
     /// The business presses 1 to take a forwarded call (off unless set).
     screen: Option<bool>,
+    /// Calls placed from the number count as leads when they qualify (off unless set).
+    qualify_outbound: Option<bool>,
     #[schema(maximum = 3600)]
     #[serde(default, deserialize_with = "whole_number")]
     min_talk_seconds: Option<u32>,
@@ -111,16 +113,7 @@ fn not_found(number: &PhoneNumber) -> Problem {
 /// `stored` with the settings a `PUT` body gives, each field checked and named
 /// when wrong; its number, tenant and account stay.
 fn tracking_number(stored: TrackingNumber, body: &[u8]) -> Result<TrackingNumber, Problem> {
-    let body: NumberBody = serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_slice(body)).map_err(|err| {
-        let path = err.path().to_string();
-        let reason = err.inner().to_string();
-        // At the top level serde names the field in its message: `missing field `userId``.
-        let name = match path.as_str() {
-            "." => reason.split('`').nth(1).unwrap_or("body").to_owned(),
-            _ => path,
-        };
-        Problem::invalid(&name, reason.split(" at line ").next().unwrap_or_default().to_owned())
-    })?;
+    let body: NumberBody = read_body(body)?;
     let text = |name: &str, value: Option<String>| -> Result<Option<String>, Problem> {
         match value {
             Some(v) if v.trim().is_empty() => Err(Problem::invalid(name, "is empty: leave it out instead")),
@@ -142,6 +135,7 @@ fn tracking_number(stored: TrackingNumber, body: &[u8]) -> Result<TrackingNumber
         whisper: text("whisper", body.whisper)?,
         disclosure: text("disclosure", body.disclosure)?,
         screen: body.screen.unwrap_or(false),
+        qualify_outbound: body.qualify_outbound.unwrap_or(false),
         min_talk_seconds: body.min_talk_seconds,
         active: body.active.unwrap_or(true),
         ..stored
@@ -166,6 +160,7 @@ mod tests {
             whisper: None,
             disclosure: None,
             screen: false,
+            qualify_outbound: false,
             min_talk_seconds: Some(10),
             active: true,
         }

@@ -8,11 +8,12 @@
 
 use crate::calls::{CallList, Disposed};
 use crate::numbers::{NumberBody, NumberList};
+use crate::place::PlaceCallBody;
 use crate::problem::{InvalidParam, Problem};
 use crate::stats::{Group, Stats, Totals};
 use calltrack_core::disposition::LeadStatus;
 use calltrack_core::tracking_number::TrackingNumber;
-use calltrack_core::view::CallView;
+use calltrack_core::view::{CallSummary, CallView};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -30,7 +31,7 @@ Every route but this description needs a bearer JWT that API Gateway's authorize
 from its claims, and another tenant's data is a 404 as if it did not exist. Errors are RFC 9457 problem details naming the field.",
         license(name = "MIT")
     ),
-    paths(list_calls, get_call, patch_call, get_stats, list_numbers, put_number, delete_number),
+    paths(list_calls, place_call, get_call, patch_call, get_stats, list_numbers, put_number, delete_number),
     components(schemas(Problem, InvalidParam, Group, Totals, TrackingNumber)),
     modifiers(&BearerAuth),
     security(("bearer" = []))
@@ -95,6 +96,28 @@ enum AnyRoute {
     )
 )]
 fn list_calls() {}
+
+/// Places a call, the CRM's "Call" button: Twilio rings the agent from the tracking number, and
+/// dials the customer once the agent presses 1. The call is stored at once (queued, outbound, the
+/// token's user's, with its CRM links); its callbacks complete it. An `Idempotency-Key` makes a
+/// repeat (a double click) get the first request's answer instead of a second call.
+#[utoipa::path(
+    post,
+    path = "/api/calls",
+    params(("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255, description = "Kept a day: a repeat with it gets the same answer")),
+    request_body(content = PlaceCallBody, content_type = "application/json"),
+    responses(
+        (status = 201, description = "The call, as stored when Twilio took it", body = CallSummary),
+        (status = 400, description = "A field named in invalidParams (another tenant's tracking number is none of this one's)", body = Problem, content_type = PROBLEM),
+        (status = 403, description = "A token without a tenant", body = Problem, content_type = PROBLEM),
+        (status = 409, description = "A request with this Idempotency-Key is still being answered", body = Problem, content_type = PROBLEM),
+        (status = 422, description = "Twilio refused the call (twilioCode: an invalid or unverified number, a country not enabled), or the Idempotency-Key was used for another body", body = Problem, content_type = PROBLEM),
+        (status = 429, description = "The tenant placed its calls for this second; see Retry-After", body = Problem, content_type = PROBLEM),
+        (status = 502, description = "Twilio failed after retries, refused the operator's key, or did not answer (it may have placed the call)", body = Problem, content_type = PROBLEM),
+        AnyRoute,
+    )
+)]
+fn place_call() {}
 
 /// One call of the tenant and its events, in the order they happened.
 #[utoipa::path(

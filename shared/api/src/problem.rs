@@ -16,9 +16,16 @@ pub struct Problem {
     /// Which request parameters or body fields were wrong, and why.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub invalid_params: Vec<InvalidParam>,
+    /// Twilio's own error code, when Twilio refused (e.g. `21219`, an
+    /// unverified number; https://www.twilio.com/docs/errors/21219).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub twilio_code: Option<u32>,
     /// For a 405: the methods the resource allows, for the `Allow` header.
     #[serde(skip)]
     pub allow: Option<&'static str>,
+    /// For a 429: the seconds to wait, for the `Retry-After` header.
+    #[serde(skip)]
+    pub retry_after: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -29,7 +36,16 @@ pub struct InvalidParam {
 
 impl Problem {
     fn new(status: u16, title: &'static str, detail: impl Into<String>) -> Self {
-        Problem { kind: "about:blank", title, status, detail: detail.into(), invalid_params: Vec::new(), allow: None }
+        Problem {
+            kind: "about:blank",
+            title,
+            status,
+            detail: detail.into(),
+            invalid_params: Vec::new(),
+            twilio_code: None,
+            allow: None,
+            retry_after: None,
+        }
     }
 
     /// A parameter or field that is missing, unknown or malformed.
@@ -59,6 +75,37 @@ impl Problem {
         Problem { allow: Some(allowed), ..Problem::new(405, "Method Not Allowed", format!("this resource allows {allowed}")) }
     }
 
+    /// A field that reads but cannot be acted on as it is.
+    pub fn unprocessable(name: &str, reason: impl Into<String>) -> Self {
+        Problem { status: 422, title: "Unprocessable Content", ..Problem::invalid(name, reason) }
+    }
+
+    /// A request that clashes with one still being answered.
+    pub fn conflict(detail: impl Into<String>) -> Self {
+        Problem::new(409, "Conflict", detail)
+    }
+
+    /// Too many requests: try again after `seconds`.
+    pub fn too_many_requests(detail: impl Into<String>, seconds: u32) -> Self {
+        Problem { retry_after: Some(seconds), ..Problem::new(429, "Too Many Requests", detail) }
+    }
+
+    /// Twilio refused a request that the requester can mend (a number it will
+    /// not call, a country not enabled): its code and message, as it said them.
+    pub fn twilio_refused(code: Option<u32>, message: &str) -> Self {
+        Problem { twilio_code: code, ..Problem::new(422, "Unprocessable Content", format!("Twilio refused the call: {message}")) }
+    }
+
+    /// Twilio failed, or refused what only the operator can mend.
+    pub fn bad_gateway(detail: impl Into<String>, twilio_code: Option<u32>) -> Self {
+        Problem { twilio_code, ..Problem::new(502, "Bad Gateway", detail) }
+    }
+
+    /// What the deployment lacks to do this: said so the operator can add it.
+    pub fn not_configured(detail: impl Into<String>) -> Self {
+        Problem::new(503, "Service Unavailable", detail)
+    }
+
     /// Storage failed: said without its internals, which the log keeps.
     pub fn unavailable() -> Self {
         Problem::new(503, "Service Unavailable", "storage did not answer; try again")
@@ -82,6 +129,20 @@ impl From<calltrack_twilio::Error> for Problem {
             other => Problem::invalid("request", other.to_string()),
         }
     }
+}
+
+/// A JSON body as `T`, a field that is wrong named in the problem.
+pub(crate) fn read_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Problem> {
+    serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_slice(body)).map_err(|err| {
+        let path = err.path().to_string();
+        let reason = err.inner().to_string();
+        // At the top level serde names the field in its message: `missing field `userId``.
+        let name = match path.as_str() {
+            "." => reason.split('`').nth(1).unwrap_or("body").to_owned(),
+            _ => path,
+        };
+        Problem::invalid(&name, reason.split(" at line ").next().unwrap_or_default().to_owned())
+    })
 }
 
 #[cfg(test)]

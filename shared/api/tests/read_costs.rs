@@ -22,7 +22,7 @@ fn request(query: &str) -> ApiRequest {
 
 fn get(path: &str, query: &str) -> ApiRequest {
     let claims = HashMap::from([("custom:tenant_id".to_owned(), "acme".to_owned()), ("sub".to_owned(), "jane".to_owned())]);
-    ApiRequest { method: "GET".into(), path: path.into(), query: query.into(), body: Vec::new(), claims: Some(claims) }
+    ApiRequest { method: "GET".into(), path: path.into(), query: query.into(), claims: Some(claims), ..ApiRequest::default() }
 }
 
 /// The 50th and 99th percentiles of `times` answers to `request`, in ms.

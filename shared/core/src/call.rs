@@ -20,6 +20,7 @@
 
 use crate::crm::CrmLinks;
 use crate::disposition::{Disposition, DispositionChange, Verdict};
+use crate::placement::Placement;
 use crate::progress::CallProgress;
 use crate::qualification::{CallOutcome, DEFAULT_MIN_TALK_SECONDS, qualify};
 use crate::tracking_number::TrackingNumber;
@@ -46,6 +47,9 @@ pub struct Call {
     pub lead_source: Option<String>,
     /// The number's qualification minimum when the call came in.
     pub min_talk_seconds: Option<u32>,
+    /// The number's [`TrackingNumber::qualify_outbound`] when the call came in
+    /// or was placed: whether an outbound call may be a qualified lead.
+    pub qualify_outbound: Option<bool>,
 
     // Who called whom.
     pub from_number: Option<PhoneNumber>,
@@ -158,6 +162,7 @@ impl Call {
             tracking_number: None,
             lead_source: None,
             min_talk_seconds: None,
+            qualify_outbound: None,
             from_number: None,
             to_number: None,
             direction: None,
@@ -213,6 +218,7 @@ impl Call {
             tracking_number: self.tracking_number.max(other.tracking_number),
             lead_source: self.lead_source.max(other.lead_source),
             min_talk_seconds: self.min_talk_seconds.max(other.min_talk_seconds),
+            qualify_outbound: self.qualify_outbound.max(other.qualify_outbound),
             from_number: self.from_number.max(other.from_number),
             to_number: self.to_number.max(other.to_number),
             direction: self.direction.max(other.direction),
@@ -308,6 +314,10 @@ impl Call {
             Some(Disposition { lead_status: Some(status), changed_by, .. }) => {
                 (status.qualified(), format!("marked {status} by {changed_by} (the rule said: {})", rule.reason), Verdict::Manual)
             }
+            // An outbound call's talk time is kept and shown, but it is a lead only where its number says so.
+            _ if self.direction == Some(Direction::OutboundApi) && self.qualify_outbound != Some(true) => {
+                (false, format!("outbound, not counted as a lead ({})", rule.reason), Verdict::Automatic)
+            }
             _ => (rule.qualified, rule.reason, Verdict::Automatic),
         };
         self.first_time_caller = self.prior_calls == Some(0);
@@ -335,6 +345,7 @@ impl Call {
         self.user_id = Some(number.user_id.clone());
         self.lead_source = number.lead_source.clone();
         self.min_talk_seconds = number.min_talk_seconds;
+        self.qualify_outbound = Some(number.qualify_outbound);
         self.tracking_number = Some(number.phone_number.clone());
         self
     }
@@ -418,6 +429,8 @@ pub enum EventId {
     Dial,
     /// The owner, filled in from the tracking number after the answer could not be stored.
     Owner,
+    /// The call placed through our API (click-to-call): its owner, customer and CRM links.
+    Placed,
     /// A call status callback: each leg numbers its own callbacks.
     Status {
         /// `None` for the parent leg; a `<Dial>` child leg's own `CallSid` otherwise.
@@ -444,6 +457,8 @@ pub enum EventKind {
     Recording,
     /// The owner, filled in from the tracking number after the answer could not be stored.
     Owner,
+    /// The call placed through our API (click-to-call).
+    Placed,
 }
 
 impl EventKind {
@@ -455,6 +470,7 @@ impl EventKind {
             EventKind::Dial => "dial",
             EventKind::Recording => "recording",
             EventKind::Owner => "owner",
+            EventKind::Placed => "placed",
         }
     }
 }
@@ -465,6 +481,7 @@ impl EventId {
             EventId::Answer => EventKind::Answer,
             EventId::Dial => EventKind::Dial,
             EventId::Owner => EventKind::Owner,
+            EventId::Placed => EventKind::Placed,
             EventId::Status { .. } => EventKind::Status,
             EventId::Recording { .. } => EventKind::Recording,
         }
@@ -530,6 +547,35 @@ impl CallUpdate {
         call.account_sid = number.account_sid;
         let event = CallEvent::new(call_sid, EventId::Owner, "attributed", received_at, &Params::default());
         CallUpdate { call: call.derive(), event }
+    }
+
+    /// A call placed through our API, as Twilio created it (`sid`, in
+    /// `account`): it rings `placement`'s agent from its tracking number, then
+    /// dials its customer. Outbound and owned by the requester from the start;
+    /// its conversation is the `<Dial>` to the customer, as a forwarded call's is.
+    pub fn placed(sid: CallSid, account: AccountSid, placement: &Placement, received_at: i64) -> Self {
+        let mut call = Call::new(sid, received_at).with_owner(&placement.number);
+        call.account_sid = Some(account);
+        call.user_id = Some(placement.user_id.clone());
+        call.direction = Some(Direction::OutboundApi);
+        call.status = Some(CallStatus::Queued);
+        call.progress = Some(CallProgress::new(CallStatus::Queued, None).key());
+        call.from_number = Some(placement.number.phone_number.clone());
+        call.to_number = Some(placement.customer.clone());
+        call.forwarded = true;
+        call.crm = placement.crm.clone();
+        let event = CallEvent::new(sid, EventId::Placed, CallStatus::Queued.as_str(), received_at, &placement.params());
+        CallUpdate { call: call.derive(), event }
+    }
+
+    /// The facts of a callback of a placed call's first leg, the one that rang
+    /// the agent: its `To` is the agent, and the call's is `customer`, whom our
+    /// `<Dial>` called (or was to call).
+    pub fn for_customer(mut self, customer: &PhoneNumber) -> Self {
+        self.call.to_number = Some(customer.clone());
+        self.call.forwarded = true;
+        self.call = self.call.derive();
+        self
     }
 
     /// A call status callback: the parent leg's own status, or a `<Dial>` child

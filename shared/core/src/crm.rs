@@ -34,13 +34,17 @@ impl CrmLinks {
     /// [`CrmLinks::from_url`] refuses). An invalid `userId` leaves the call
     /// its number's user.
     pub fn read_url(url: &str) -> (Self, Vec<Error>) {
+        match Params::from_form(query_of(url).as_bytes()) {
+            Ok(query) => Self::read_pairs(query.iter()),
+            Err(err) => (CrmLinks::default(), vec![err]),
+        }
+    }
+
+    /// The CRM parameters among `pairs`, as [`CrmLinks::read_url`] reads a query's.
+    pub fn read_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> (Self, Vec<Error>) {
         let mut crm = CrmLinks::default();
-        let query = match Params::from_form(query_of(url).as_bytes()) {
-            Ok(query) => query,
-            Err(err) => return (crm, vec![err]),
-        };
         let mut refused = Vec::new();
-        for (key, value) in query.iter() {
+        for (key, value) in pairs {
             let linked = matches!(key, "contactId" | "dealId" | "jobId") || key.starts_with("crm_");
             if key != "userId" && !linked {
                 continue;
@@ -61,6 +65,20 @@ impl CrmLinks {
             }
         }
         (crm, refused)
+    }
+
+    /// The links as the query of a URL we give Twilio (`userId=…&contactId=…`,
+    /// percent-encoded), which its signature then covers: what the routes read
+    /// back with [`CrmLinks::from_url`]. A `userId` that is not a valid id is
+    /// left out, which that read would refuse.
+    pub fn to_query(&self) -> String {
+        // All but RFC 3986's unreserved characters.
+        const ENCODED: &percent_encoding::AsciiSet =
+            &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+        let encode = |s: &str| percent_encoding::utf8_percent_encode(s, ENCODED).to_string();
+        let user = self.user_id.iter().filter(|user| is_id(user)).map(|user| ("userId", user.as_str()));
+        let links = self.links.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+        user.chain(links).map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect::<Vec<_>>().join("&")
     }
 }
 
@@ -124,6 +142,17 @@ mod tests {
             CrmLinks::read_url("https://x.example/a?contactId=c-1"),
             (CrmLinks::from_url("https://x.example/a?contactId=c-1").unwrap(), vec![])
         );
+    }
+
+    #[test]
+    fn links_go_into_a_url_and_come_back_the_same() {
+        let (crm, refused) = CrmLinks::read_pairs([("userId", "u@x.example"), ("contactId", "c:1"), ("crm_ticket", "T-9"), ("other", "x")]);
+        assert!(refused.is_empty());
+        let query = crm.to_query();
+        assert_eq!(query, "userId=u%40x.example&contactId=c%3A1&crm_ticket=T-9");
+        assert_eq!(CrmLinks::from_url(&format!("https://x.example/a?{query}")).unwrap(), crm);
+        let odd_user = CrmLinks { user_id: Some("Jane Doe".into()), ..crm.clone() };
+        assert_eq!(odd_user.to_query(), "contactId=c%3A1&crm_ticket=T-9", "a user id a URL cannot carry is left out");
     }
 
     #[test]

@@ -32,6 +32,7 @@ pub fn number(tenant: &str, user: &str, min_talk_seconds: Option<u32>) -> Tracki
         whisper: Some("Call from Google Ads".into()),
         disclosure: None,
         screen: false,
+        qualify_outbound: false,
         min_talk_seconds,
         active: true,
     }

@@ -4,7 +4,7 @@
 //! what a CRM linked a call to ([`crm`]), a person's verdict on it
 //! ([`disposition`]), what it puts in the calls' index for listings and
 //! counts ([`call_index`]), a callback kept for later
-//! ([`deferred`]), how readers see calls ([`view`]), and
+//! ([`deferred`]), a call placed through our API ([`placement`]), how readers see calls ([`view`]), and
 //! the small traits storage implements ([`ports`]). Plain functions over plain
 //! types: no I/O here.
 
@@ -15,6 +15,7 @@ pub mod deferred;
 pub mod disposition;
 #[cfg(feature = "fixtures")]
 pub mod fixtures;
+pub mod placement;
 pub mod ports;
 pub mod progress;
 pub mod qualification;

@@ -156,3 +156,50 @@ pub struct CallerCall {
     pub tenant_id: Option<String>,
     pub started_at: Option<i64>,
 }
+
+/// What became of an `Idempotency-Key` a request claimed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// It is new: this request is the first with it, and is to be answered.
+    First,
+    /// An earlier request with it is still being answered.
+    InFlight { request: String },
+    /// An earlier request with it was answered so: give the same answer.
+    Answered { request: String, answer: KeptAnswer },
+}
+
+/// An answer kept under an `Idempotency-Key`, to be given again to a repeat.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeptAnswer {
+    pub status: u16,
+    pub body: String,
+}
+
+/// Requests that must act once however often they are sent (a double click on
+/// "Call"): each `Idempotency-Key` of a tenant is claimed by its first request,
+/// whose answer is kept for its repeats.
+pub trait KeepIdempotencyKeys: Send + Sync {
+    /// Claims `tenant`'s `key` for `request` (its body, to tell a repeat from
+    /// another request reusing the key) until `expires_at` (s since the epoch).
+    fn claim_key(
+        &self,
+        tenant: &TenantId,
+        key: &str,
+        request: &str,
+        expires_at: i64,
+    ) -> impl Future<Output = Result<Claim, StorageError>> + Send;
+
+    /// Keeps the answer given to the request that claimed `key`.
+    fn keep_answer(&self, tenant: &TenantId, key: &str, answer: &KeptAnswer) -> impl Future<Output = Result<(), StorageError>> + Send;
+
+    /// Lets `key` go unanswered, for a request that did nothing (refused
+    /// before acting): a repeat then acts afresh.
+    fn release_key(&self, tenant: &TenantId, key: &str) -> impl Future<Output = Result<(), StorageError>> + Send;
+}
+
+/// A tenant's rate of some action, counted across every function instance.
+pub trait LimitRate: Send + Sync {
+    /// Takes one of the `limit` actions `tenant` may take in the second
+    /// `second` (s since the epoch); `false`, counting nothing, when all are taken.
+    fn take(&self, tenant: &TenantId, second: i64, limit: u32) -> impl Future<Output = Result<bool, StorageError>> + Send;
+}

@@ -46,6 +46,11 @@ pub struct TrackingNumber {
     pub disclosure: Option<String>,
     /// Seconds of conversation that make a call a qualified lead; 30 when unset.
     pub min_talk_seconds: Option<u32>,
+    /// Count outbound calls placed from the number (click-to-call) as leads
+    /// when they qualify. Off unless set: their talk time is kept and shown,
+    /// but a sales call is not a lead.
+    #[serde(default)]
+    pub qualify_outbound: bool,
     /// An inactive number's calls are still recorded but not forwarded.
     #[serde(default = "on")]
     pub active: bool,

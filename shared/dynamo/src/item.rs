@@ -56,6 +56,9 @@ pub fn call_item(call: &Call, version: u64) -> Item {
     item.opt_s("trackingNumber", call.tracking_number.as_ref().map(PhoneNumber::as_str));
     item.opt_s("leadSource", call.lead_source.as_deref());
     item.opt_n("minTalkSeconds", call.min_talk_seconds);
+    if let Some(qualify) = call.qualify_outbound {
+        item.bool("qualifyOutbound", qualify);
+    }
     item.opt_s("fromNumber", call.from_number.as_ref().map(PhoneNumber::as_str));
     item.opt_s("toNumber", call.to_number.as_ref().map(PhoneNumber::as_str));
     item.opt_s("direction", call.direction.map(Direction::as_str));
@@ -253,7 +256,7 @@ fn event_facts(call_sid: CallSid, item: Item) -> Option<Call> {
         EventKind::Status => CallUpdate::status(&CallWebhook::parse(stored.params).ok()?, at).call,
         EventKind::Dial => CallUpdate::dial(&DialReading::read(stored.params).dial?, at).call,
         EventKind::Recording => CallUpdate::recording(&RecordingWebhook::parse(stored.params).ok()?, at).call,
-        EventKind::Owner => Call::new(call_sid, at),
+        EventKind::Owner | EventKind::Placed => Call::new(call_sid, at),
     };
     (facts.call_sid == call_sid && stored.call_sid == call_sid.as_str()).then_some(facts)
 }
@@ -284,6 +287,7 @@ pub fn event_key(id: &EventId) -> String {
         EventId::Answer => "answer".into(),
         EventId::Dial => "dial".into(),
         EventId::Owner => "owner".into(),
+        EventId::Placed => "placed".into(),
         EventId::Status { child, sequence_number, status } => {
             let leg = child.as_ref().map_or("parent", |sid| sid.as_str());
             let seq = sequence_number.map_or_else(|| "-".to_owned(), |n| format!("{n:05}"));

@@ -6,6 +6,7 @@
 
 pub mod index;
 pub mod item;
+mod placements;
 mod store;
 #[cfg(feature = "tables")]
 pub mod tables;

@@ -108,7 +108,17 @@ fn spoils() -> Vec<(&'static str, Spoil, &'static [&'static str])> {
         (
             "only what the events cannot give",
             |i| {
-                let keep = ["callSid", "tenantId", "userId", "tenantUser", "trackingNumber", "leadSource", "forwarded", "version"];
+                let keep = [
+                    "callSid",
+                    "tenantId",
+                    "userId",
+                    "tenantUser",
+                    "trackingNumber",
+                    "leadSource",
+                    "qualifyOutbound",
+                    "forwarded",
+                    "version",
+                ];
                 i.retain(|name, _| keep.contains(&name.as_str()));
                 i.insert("schemaVersion".into(), AttributeValue::S("legacy-1".into()));
             },

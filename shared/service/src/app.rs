@@ -104,6 +104,7 @@ impl<S: RecordCalls + LookUpNumbers + ReadCalls> App<S> {
             Route::DialResult => routes::dial_result::handle(&cx, hook).await,
             Route::Whisper => routes::whisper::handle(&hook),
             Route::Screen => routes::screen::handle(&cx, &hook),
+            Route::Connect => routes::connect::handle(&cx, &hook),
             Route::Goodbye => Ok(routes::goodbye::handle()),
             Route::Status => routes::status::handle(&cx, hook).await,
             Route::Recording => routes::recording::handle(&cx, hook).await,

@@ -4,7 +4,7 @@
 
 use crate::defer::Defer;
 use crate::numbers::{Lookup, NumberCache};
-use crate::route::{CONNECTION_OVERRIDES, Route};
+use crate::route::Route;
 use crate::settings::Settings;
 use calltrack_core::call::CallUpdate;
 use calltrack_core::deferred::DeferredCallback;
@@ -39,8 +39,7 @@ impl<S> Context<'_, S> {
 
     /// [`Self::url`] with a query (`text=…`; empty for none), which goes before the fragment.
     pub fn url_with_query(&self, route: Route, query: &str) -> String {
-        let separator = if query.is_empty() { "" } else { "?" };
-        format!("{}{}{separator}{query}#{CONNECTION_OVERRIDES}", self.callback_base, route.path())
+        route.twilio_url_with_query(self.callback_base, query)
     }
 }
 

@@ -69,7 +69,8 @@ pub async fn apply<S: RecordCalls + LookUpNumbers + ReadCalls>(
     let recorded = match route {
         Route::Status => {
             let crm = CrmLinks::from_url(&callback.url).map_err(unreadable)?;
-            routes::status::store(&cx, &CallWebhook::parse(params).map_err(unreadable)?, &crm).await?
+            let customer = routes::status::customer_of(&callback.url).map_err(unreadable)?;
+            routes::status::store(&cx, &CallWebhook::parse(params).map_err(unreadable)?, &crm, customer.as_ref()).await?
         }
         Route::Recording => routes::recording::store(&cx, &RecordingWebhook::parse(params).map_err(unreadable)?).await?,
         Route::DialResult => {
@@ -89,7 +90,9 @@ pub async fn apply<S: RecordCalls + LookUpNumbers + ReadCalls>(
             let forwarded = callback.forwarded.unwrap_or(false);
             store.record(&routes::answer::call_update(&incoming, call, &crm, number.as_ref(), forwarded, cx.now)).await?
         }
-        Route::Whisper | Route::Screen | Route::Goodbye => return Err(unreadable(format!("{} stores nothing", route.path()))),
+        Route::Whisper | Route::Screen | Route::Connect | Route::Goodbye => {
+            return Err(unreadable(format!("{} stores nothing", route.path())));
+        }
     };
     Ok(match recorded {
         Recorded::Applied(_) => Outcome::Recorded,

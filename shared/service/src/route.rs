@@ -19,6 +19,9 @@ pub enum Route {
     /// A screened call's business side (`<Number url>`): the whisper, "press
     /// 1", and the key pressed.
     Screen,
+    /// A call placed through our API reached the agent: "press 1", then
+    /// `<Dial>` the customer.
+    Connect,
     /// After a voicemail was left (`<Record action>`).
     Goodbye,
     /// Call status callbacks, parent and child legs.
@@ -29,14 +32,15 @@ pub enum Route {
 
 impl Route {
     /// The routes the answer function serves.
-    pub const ANSWER_FUNCTION: &[Route] = &[Route::Answer, Route::DialResult, Route::Whisper, Route::Screen, Route::Goodbye];
+    pub const ANSWER_FUNCTION: &[Route] =
+        &[Route::Answer, Route::DialResult, Route::Whisper, Route::Screen, Route::Connect, Route::Goodbye];
     /// The route the status function serves.
     pub const STATUS_FUNCTION: &[Route] = &[Route::Status];
     /// The route the recording function serves.
     pub const RECORDING_FUNCTION: &[Route] = &[Route::Recording];
     /// Every route, as `calltrack serve` serves them.
     pub const ALL: &[Route] =
-        &[Route::Answer, Route::DialResult, Route::Whisper, Route::Screen, Route::Goodbye, Route::Status, Route::Recording];
+        &[Route::Answer, Route::DialResult, Route::Whisper, Route::Screen, Route::Connect, Route::Goodbye, Route::Status, Route::Recording];
 
     pub fn path(self) -> &'static str {
         match self {
@@ -44,6 +48,7 @@ impl Route {
             Route::DialResult => "/api/twilio/voice/dial-result",
             Route::Whisper => "/api/twilio/voice/whisper",
             Route::Screen => "/api/twilio/voice/screen",
+            Route::Connect => "/api/twilio/voice/connect",
             Route::Goodbye => "/api/twilio/voice/goodbye",
             Route::Status => "/api/twilio/voice/status",
             Route::Recording => "/api/twilio/voice/recording",
@@ -54,6 +59,13 @@ impl Route {
     /// with the connection overrides that make Twilio retry.
     pub fn twilio_url(self, base_url: &str) -> String {
         format!("{}{}#{CONNECTION_OVERRIDES}", base_url.trim_end_matches('/'), self.path())
+    }
+
+    /// [`Route::twilio_url`] with a query (`customer=…`; empty for none), which
+    /// goes before the fragment and which Twilio's signature covers.
+    pub fn twilio_url_with_query(self, base_url: &str, query: &str) -> String {
+        let separator = if query.is_empty() { "" } else { "?" };
+        format!("{}{}{separator}{query}#{CONNECTION_OVERRIDES}", base_url.trim_end_matches('/'), self.path())
     }
 
     /// Which of `routes` a request's path asks for.

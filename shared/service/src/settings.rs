@@ -20,6 +20,17 @@ pub struct Settings {
     /// `SCREEN_PROMPT`: said to the business, after the whisper, on a call to a
     /// number that screens.
     pub screen_prompt: String,
+    /// `CONNECT_PROMPT`: said to the agent who answers a call placed through
+    /// the API, before the customer is dialled.
+    pub connect_prompt: String,
+    /// `OUTBOUND_CALLS_PER_SECOND`: how many calls a tenant may place through
+    /// the API each second (Twilio places about one a second per account).
+    pub outbound_calls_per_second: u32,
+    /// `TWILIO_API_KEY_PARAMETER`: the SSM parameter (SecureString) holding the
+    /// Twilio API key calls are placed with; without one, the API places none.
+    pub twilio_api_key_parameter: Option<String>,
+    /// `TWILIO_API_BASE_URL`: Twilio's REST API, when not Twilio's own (a mock in tests).
+    pub twilio_api_base_url: Option<String>,
     /// `VOICEMAIL_MAX_SECONDS`: the longest voicemail.
     pub voicemail_max_seconds: u32,
     /// `DIAL_TIMEOUT_SECONDS`: how long the business's phone rings.
@@ -73,6 +84,10 @@ impl Default for Settings {
             fallback_forward_to: None,
             voicemail_prompt: "Sorry, nobody can take your call right now. Please leave a message after the beep.".into(),
             screen_prompt: "Press 1 to take this call.".into(),
+            connect_prompt: "Press 1 to place your call.".into(),
+            outbound_calls_per_second: 1,
+            twilio_api_key_parameter: None,
+            twilio_api_base_url: None,
             voicemail_max_seconds: 120,
             dial_timeout_seconds: 20,
             number_cache: Duration::from_secs(60),
@@ -111,6 +126,10 @@ impl Settings {
             fallback_forward_to: var("FALLBACK_FORWARD_TO").map(|v| PhoneNumber::e164("FALLBACK_FORWARD_TO", &v)).transpose()?,
             voicemail_prompt: var("VOICEMAIL_PROMPT").unwrap_or(defaults.voicemail_prompt),
             screen_prompt: var("SCREEN_PROMPT").unwrap_or(defaults.screen_prompt),
+            connect_prompt: var("CONNECT_PROMPT").unwrap_or(defaults.connect_prompt),
+            outbound_calls_per_second: number("OUTBOUND_CALLS_PER_SECOND")?.unwrap_or(defaults.outbound_calls_per_second),
+            twilio_api_key_parameter: var("TWILIO_API_KEY_PARAMETER"),
+            twilio_api_base_url: var("TWILIO_API_BASE_URL"),
             voicemail_max_seconds: number("VOICEMAIL_MAX_SECONDS")?.unwrap_or(defaults.voicemail_max_seconds),
             dial_timeout_seconds: number("DIAL_TIMEOUT_SECONDS")?.unwrap_or(defaults.dial_timeout_seconds),
             number_cache: number("NUMBER_CACHE_SECONDS")?.map_or(defaults.number_cache, |s| Duration::from_secs(s.into())),

@@ -63,7 +63,7 @@ fn valid(route: Route) -> Pairs {
             ("RecordingChannels", "2".into()),
             ("RecordingSource", "DialVerb".into()),
         ]),
-        Route::Whisper | Route::Screen | Route::Goodbye => p.push(("CallStatus", "in-progress".into())),
+        Route::Whisper | Route::Screen | Route::Connect | Route::Goodbye => p.push(("CallStatus", "in-progress".into())),
     }
     p
 }

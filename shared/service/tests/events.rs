@@ -155,6 +155,31 @@ async fn every_sample_event() {
                 assert_eq!(twiml(&answer), ["Response"], "the TwiML ends: Twilio connects the caller");
                 assert_eq!(stored(&app, PARENT).await, None, "nothing to store");
             }
+            // A call placed through the API reached the agent: press 1, then the customer is dialled.
+            "connect" => {
+                let connect = format!("{LOCAL}/api/twilio/voice/connect?customer=%2B14155550100&record=true#{RC}");
+                let expected = [
+                    "Response".to_owned(),
+                    format!("Gather numDigits=1 timeout=6 action={connect}"),
+                    "Say Press 1 to place your call.".to_owned(),
+                    "Hangup".to_owned(),
+                ];
+                assert_eq!(twiml(&answer), expected);
+            }
+            "connect-pressed-1" => {
+                assert_eq!(
+                    twiml(&answer),
+                    [
+                        "Response".to_owned(),
+                        format!(
+                            "Dial action={LOCAL}/api/twilio/voice/dial-result#{RC} timeout=20 callerId=+18005551212 record=record-from-answer-dual recordingStatusCallback={LOCAL}/api/twilio/voice/recording#{RC} recordingStatusCallbackEvent=completed absent"
+                        ),
+                        format!(
+                            "Number statusCallback={LOCAL}/api/twilio/voice/status#{RC} statusCallbackEvent=initiated ringing answered completed +14155550100"
+                        ),
+                    ]
+                );
+            }
             "goodbye" => {
                 assert_eq!(twiml(&answer), ["Response", "Say Thank you. Goodbye.", "Hangup"]);
                 assert_eq!(stored(&app, PARENT).await, None, "nothing to store");

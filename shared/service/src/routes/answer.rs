@@ -187,6 +187,7 @@ mod tests {
             whisper: None,
             disclosure: disclosure.map(str::to_owned),
             screen: false,
+            qualify_outbound: false,
             min_talk_seconds: None,
             active: true,
         }

@@ -1,7 +1,8 @@
 //! `POST /api/twilio/voice/dial-result`: the `<Dial>` to the business ended.
 //! Store its outcome and talk time. When nobody answered and the number takes
 //! voicemail: a prompt, then `<Record>` (its recording callback comes to the
-//! recording route); otherwise hang up.
+//! recording route); otherwise hang up. A call placed through our API
+//! (`Direction=outbound-api`) dialled a customer for an agent: it hangs up.
 //!
 //! Like the answer route, this never fails the caller once the signature is
 //! valid: it reads the outcome leniently ([`DialReading`]), so a malformed
@@ -18,13 +19,15 @@ use crate::reply::{Handled, Outcome, twiml};
 use crate::route::Route;
 use calltrack_core::call::CallUpdate;
 use calltrack_core::ports::{LookUpNumbers, RecordCalls, Recorded};
-use calltrack_twilio::fields::CallSid;
+use calltrack_twilio::fields::{CallSid, Direction};
 use calltrack_twilio::twiml::{Record, Response};
 use calltrack_twilio::voice::DialReading;
 use calltrack_twilio::{Error, Webhook};
 use lambda_http::tracing;
 
 pub async fn handle<S: RecordCalls + LookUpNumbers>(cx: &Context<'_, S>, hook: Webhook) -> Result<Handled, Error> {
+    // A call placed through our API dialled a customer for the agent: the agent takes no voicemail.
+    let placed = hook.params.get("Direction") == Some(Direction::OutboundApi.as_str());
     let reading = DialReading::read(hook.params);
     // The call is another account's: nothing of it is ours to record, a voicemail neither.
     let mut foreign = false;
@@ -51,7 +54,7 @@ pub async fn handle<S: RecordCalls + LookUpNumbers>(cx: &Context<'_, S>, hook: W
         }
     };
 
-    let response = if reading.connected || foreign {
+    let response = if reading.connected || foreign || placed {
         Response::new().hangup()
     } else if takes_voicemail(cx, &reading).await {
         let record = Record::new()

@@ -3,6 +3,7 @@
 //! with a [`Context`](crate::context::Context).
 
 pub mod answer;
+pub mod connect;
 pub mod dial_result;
 pub mod goodbye;
 pub mod recording;
