@@ -2,6 +2,7 @@
 //! simulate Twilio, and debug signatures. Each subcommand lives in its own file.
 
 mod authorizer;
+mod call;
 mod calls;
 mod connect;
 mod numbers;
@@ -40,6 +41,8 @@ enum Command {
     Calls(calls::Command),
     /// A tenant's counts by day, lead source, user or tracking number, as GET /api/stats gives them
     Stats(stats::Args),
+    /// Places a call as the CRM's "Call" button does: Twilio rings the agent, then the customer
+    Call(call::Args),
     /// Plays the webhooks Twilio sends for realistic calls, signed, against a running stack
     Simulate(simulate::Args),
     /// Smoke-tests a stack: one short signed call to a tracking number, read back, checked, then deleted
@@ -110,6 +113,7 @@ async fn run(cli: Cli) -> ExitCode {
         Command::Numbers(command) => numbers::run(command).await,
         Command::Calls(command) => calls::run(command).await,
         Command::Stats(args) => stats::run(args).await,
+        Command::Call(args) => call::run(args).await,
         Command::Simulate(args) => simulate::run(args).await,
         Command::Smoke(args) => smoke::run(args).await,
         Command::Token(args) => token::run(args),

@@ -6,11 +6,13 @@
 //! load generator, and what `smoke` plays. What each call sends and
 //! should store is `scenario`'s; this file only delivers it.
 
-use crate::scenario::{ACCOUNT, Call, Scenario, Sids, Webhook};
+use crate::scenario::{ACCOUNT, Call, Placed, Scenario, Sids, Webhook};
 use crate::signature::signing_secret;
 use crate::{Failure, storage, verify};
+use calltrack_core::ports::{LookUpNumbers, ReadCalls};
+use calltrack_core::view::Scope;
 use calltrack_twilio::Params;
-use calltrack_twilio::fields::{AccountSid, Field, PhoneNumber};
+use calltrack_twilio::fields::{AccountSid, CallSid, Field, PhoneNumber};
 use calltrack_twilio::signature::{self, Algorithm, Payload, SIGNATURE_HEADER};
 use std::collections::BTreeMap;
 use std::hash::{BuildHasher, RandomState};
@@ -89,6 +91,10 @@ pub struct Args {
     /// Print only the summary
     #[arg(long)]
     quiet: bool,
+    /// The call placed with `calltrack call` or POST /api/calls that
+    /// `--scenario outbound` completes (it is read from storage)
+    #[arg(long)]
+    call_sid: Option<String>,
 }
 
 impl Args {
@@ -106,6 +112,7 @@ impl Args {
             verify: true,
             settle_seconds,
             quiet: false,
+            call_sid: None,
         }
     }
 }
@@ -113,12 +120,40 @@ impl Args {
 pub async fn run(args: Args) -> Result<(), Failure> {
     let random = RandomState::new();
     let seed = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    if args.scenario == Scenario::Outbound || args.call_sid.is_some() {
+        let call = Call::placed(&placed(&args).await?, args.target.account());
+        return play(args, vec![call], &random, seed).await;
+    }
     let calls: Vec<Call> = (0..args.calls)
         .map(|n| {
             Call::new(args.scenario.of_call(n), Sids::new(&random, seed, n), args.target.account(), &args.target.from, &args.target.to)
         })
         .collect();
     play(args, calls, &random, seed).await
+}
+
+/// The call `--call-sid` names, as placed and stored: what `--scenario
+/// outbound` needs, checked against `--to` (its tracking number).
+async fn placed(args: &Args) -> Result<Placed, Failure> {
+    let (Scenario::Outbound, Some(call_sid), 1) = (args.scenario, &args.call_sid, args.calls) else {
+        return Err(Failure::from("--scenario outbound and --call-sid go together, for one call".to_owned()));
+    };
+    let sid = CallSid::parse("--call-sid", call_sid)?;
+    let storage = &args.target.storage;
+    let store = storage.store().await?;
+    let Some(call) = store.call(&Scope::Operator, &sid).await.map_err(|e| storage.failure(e))? else {
+        return Err(Failure::from(format!("no call {sid} is stored: place it first (`calltrack call`, POST /api/calls)")));
+    };
+    let call = call.summary;
+    let (Some(tracking_number), Some(customer), Some(user_id)) = (call.tracking_number, call.to_number, call.user_id) else {
+        return Err(Failure::from(format!("call {sid} was not placed through the API: it has no tracking number, customer or user")));
+    };
+    if tracking_number.as_str() != args.target.to {
+        return Err(Failure::from(format!("call {sid} was placed from {tracking_number}, not --to {}", args.target.to)));
+    }
+    let number = store.tracking_number(&tracking_number).await.map_err(|e| storage.failure(e))?;
+    let agent = number.map_or_else(|| customer.clone(), |n| n.forward_to);
+    Ok(Placed { call_sid: sid.to_string(), tracking_number, agent, customer, user_id, crm: call.crm })
 }
 
 /// Delivers `calls`' webhooks as `args` says, prints what they got and a
@@ -186,9 +221,10 @@ struct Delivered {
 }
 
 async fn deliver(client: &reqwest::Client, base: &str, args: &Args, webhook: &Webhook) -> Delivered {
-    let url = format!("{base}{}", webhook.route.path());
+    let query = if webhook.query.is_empty() { String::new() } else { format!("?{}", webhook.query) };
+    let url = format!("{base}{}{query}", webhook.route.path());
     let signed_url = match &args.target.signed_base_url {
-        Some(signed) => format!("{}{}", signed.trim_end_matches('/'), webhook.route.path()),
+        Some(signed) => format!("{}{}{query}", signed.trim_end_matches('/'), webhook.route.path()),
         None => url.clone(),
     };
     let params: Params = webhook.params.iter().map(|(k, v)| (*k, v.as_str())).collect();
@@ -286,7 +322,8 @@ fn refused(status: u16, path: &str, answer: &str, args: &Args) -> String {
 
 /// A TwiML answer in a few words: its verbs.
 fn summarise(body: &str) -> String {
-    let verbs: Vec<&str> = ["Dial", "Say", "Record", "Hangup", "Reject"].into_iter().filter(|v| body.contains(&format!("<{v}"))).collect();
+    let verbs: Vec<&str> =
+        ["Gather", "Dial", "Say", "Record", "Hangup", "Reject"].into_iter().filter(|v| body.contains(&format!("<{v}"))).collect();
     if verbs.is_empty() { body.trim().chars().take(60).collect() } else { verbs.join("+") }
 }
 

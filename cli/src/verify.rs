@@ -95,7 +95,9 @@ async fn read_back(
         if !problems.is_empty() {
             found.problems.push(format!("wrong {} ({:?}): {}", call.call_sid, call.scenario, problems.join("; ")));
         }
-        found.answers_missing += usize::from(!detail.events.iter().any(|e| e.kind == EventKind::Answer));
+        // A placed call has no answer webhook: it starts with its placement.
+        let answered = detail.events.iter().any(|e| matches!(e.kind, EventKind::Answer | EventKind::Placed));
+        found.answers_missing += usize::from(!answered);
     }
     Ok(found)
 }
@@ -110,14 +112,20 @@ fn check(expected: &Expected, detail: &CallView, number: Option<&TrackingNumber>
         }
     };
     expect("tenant", call.tenant_id.as_deref() == number.map(|n| n.tenant_id.as_str()), format!("{:?}", call.tenant_id));
-    expect("user", call.user_id.as_deref() == number.map(|n| n.user_id.as_str()), format!("{:?}", call.user_id));
-    expect("from", call.from_number.as_ref().map(PhoneNumber::as_str) == Some(from), format!("{:?}", call.from_number));
-    expect("caller name", call.caller_name.as_deref() == Some(CALLER_NAME), format!("{:?}", call.caller_name));
+    // A placed call is its requester's, from the tracking number; a call in is the number's user's, from its caller.
+    let user = expected.placed_by.as_deref().or(number.map(|n| n.user_id.as_str()));
+    expect("user", call.user_id.as_deref() == user, format!("{:?}", call.user_id));
+    let from = if expected.placed_by.is_some() { number.map(|n| n.phone_number.as_str()) } else { Some(from) };
+    expect("from", call.from_number.as_ref().map(PhoneNumber::as_str) == from, format!("{:?}", call.from_number));
+    if expected.placed_by.is_none() {
+        expect("caller name", call.caller_name.as_deref() == Some(CALLER_NAME), format!("{:?}", call.caller_name));
+    }
     expect("status", call.status == Some(CallStatus::Completed), format!("{:?}", call.status));
     expect("forwarded", call.forwarded, "false".into());
     expect("dial status", call.dial_status == Some(expected.dial_status), format!("{:?}", call.dial_status));
     expect("talk time", call.talk_seconds == expected.talk_seconds, format!("{:?}", call.talk_seconds));
-    let qualified = expected.qualified(number.and_then(|n| n.min_talk_seconds));
+    let qualified = expected.qualified(number.and_then(|n| n.min_talk_seconds))
+        && (expected.placed_by.is_none() || number.is_some_and(|n| n.qualify_outbound));
     expect("qualified", call.qualified == qualified, format!("{} ({})", call.qualified, call.qualification_reason));
     expect("voicemail", call.voicemail == expected.voicemail, call.voicemail.to_string());
     let recording = call.recording.as_ref().map(|r| r.sid.as_str());

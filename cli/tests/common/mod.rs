@@ -91,10 +91,16 @@ pub fn serve_with(storage: &[String], extra: &[&str]) -> (Server, String) {
 /// [`serve_with`], writing its log (every request's line, with its latency)
 /// to `log` when given.
 pub fn serve_logged(storage: &[String], extra: &[&str], log: Option<&std::path::Path>) -> (Server, String) {
+    serve_env(storage, extra, log, &[])
+}
+
+/// [`serve_logged`], with `env` in its environment.
+pub fn serve_env(storage: &[String], extra: &[&str], log: Option<&std::path::Path>, env: &[(&str, &str)]) -> (Server, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_calltrack"))
         .args(["serve", "--port", "0", "--auth-token", TOKEN])
         .args(storage)
         .args(extra)
+        .envs(env.iter().copied())
         .env("RUST_LOG", if log.is_some() { "info" } else { "warn" })
         .env("REPLAY_BACKOFF_SECONDS", "1")
         .stdout(Stdio::piped())

@@ -104,14 +104,15 @@ fn list_calls() {}
 #[utoipa::path(
     post,
     path = "/api/calls",
-    params(("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255, description = "Kept a day: a repeat with it gets the same answer")),
+    params(("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,255}$", description = "1 to 255 printable ASCII characters, kept a day: a repeat with it gets the same answer")),
     request_body(content = PlaceCallBody, content_type = "application/json"),
     responses(
         (status = 201, description = "The call, as stored when Twilio took it", body = CallSummary),
-        (status = 400, description = "A field named in invalidParams (another tenant's tracking number is none of this one's)", body = Problem, content_type = PROBLEM),
+        (status = 400, description = "A field named in invalidParams", body = Problem, content_type = PROBLEM),
         (status = 403, description = "A token without a tenant", body = Problem, content_type = PROBLEM),
+        (status = 404, description = "trackingNumber is none of this tenant's (another tenant's is the same)", body = Problem, content_type = PROBLEM),
         (status = 409, description = "A request with this Idempotency-Key is still being answered", body = Problem, content_type = PROBLEM),
-        (status = 422, description = "Twilio refused the call (twilioCode: an invalid or unverified number, a country not enabled), or the Idempotency-Key was used for another body", body = Problem, content_type = PROBLEM),
+        (status = 422, description = "Twilio refused the call (twilioCode: an invalid or unverified number, a country not enabled), the tracking number is not active (or the user has none of their own), or the Idempotency-Key was used for another body", body = Problem, content_type = PROBLEM),
         (status = 429, description = "The tenant placed its calls for this second; see Retry-After", body = Problem, content_type = PROBLEM),
         (status = 502, description = "Twilio failed after retries, refused the operator's key, or did not answer (it may have placed the call)", body = Problem, content_type = PROBLEM),
         AnyRoute,

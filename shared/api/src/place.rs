@@ -176,19 +176,20 @@ async fn placement<S: LookUpNumbers + ManageTenantNumbers>(
             let number = PhoneNumber::e164("trackingNumber", number)?;
             let theirs = store.tracking_number(&number).await?.filter(|n| n.tenant_id == principal.tenant.as_str());
             // Another tenant's number and none at all are told apart by nobody.
-            theirs.ok_or_else(|| Problem::invalid("trackingNumber", format!("{number} is not one of this tenant's tracking numbers")))?
+            theirs.ok_or_else(|| Problem::unknown("trackingNumber", format!("{number} is not one of this tenant's tracking numbers")))?
         }
         None => own_number(store, principal).await?,
     };
     if !number.active {
-        return Err(Problem::invalid("trackingNumber", format!("{} is not active", number.phone_number)));
+        return Err(Problem::unprocessable("trackingNumber", format!("{} is not active", number.phone_number)));
     }
     let agent = match &body.agent_phone {
         Some(agent) => PhoneNumber::e164("agentPhone", agent)?,
         None => number.forward_to.clone(),
     };
-    if customer == agent || customer == number.phone_number {
-        return Err(Problem::invalid("to", format!("{customer} is the agent's phone or the tracking number, not a customer")));
+    // Dialling the tracking number would come back to us as a call in.
+    if customer == number.phone_number {
+        return Err(Problem::invalid("to", format!("{customer} is the tracking number the call is placed from")));
     }
     let named = [("contactId", &body.contact_id), ("dealId", &body.deal_id), ("jobId", &body.job_id)];
     let named = named.into_iter().filter_map(|(name, value)| Some((name.to_owned(), value.clone()?)));
@@ -215,7 +216,7 @@ async fn placement<S: LookUpNumbers + ManageTenantNumbers>(
 async fn own_number<S: ManageTenantNumbers>(store: &S, principal: &Principal) -> Result<TrackingNumber, Problem> {
     let numbers = store.numbers_of(&principal.tenant).await?;
     numbers.into_iter().find(|n| n.user_id == principal.user_id && n.active).ok_or_else(|| {
-        Problem::invalid("trackingNumber", format!("is needed: user {} has no active tracking number of their own", principal.user_id))
+        Problem::unprocessable("trackingNumber", format!("is needed: user {} has no active tracking number of their own", principal.user_id))
     })
 }
 
@@ -223,16 +224,11 @@ async fn own_number<S: ManageTenantNumbers>(store: &S, principal: &Principal) ->
 /// when they answer, our connect route; every status to our status route, with
 /// whom the call is for and whose it is.
 fn new_call(placement: &Placement, base_url: &str, settings: &Settings) -> NewCall {
-    let customer =
-        format!("customer={}", percent_encoding::utf8_percent_encode(placement.customer.as_str(), percent_encoding::NON_ALPHANUMERIC));
-    let record = if placement.record { "true" } else { "false" };
-    let crm = CrmLinks { user_id: Some(placement.user_id.clone()), links: placement.crm.clone() }.to_query();
-    let status = if crm.is_empty() { customer.clone() } else { format!("{customer}&{crm}") };
     NewCall {
         to: placement.agent.clone(),
         from: placement.number.phone_number.clone(),
-        url: Route::Connect.twilio_url_with_query(base_url, &format!("{customer}&record={record}")),
-        status_callback: Route::Status.twilio_url_with_query(base_url, &status),
+        url: Route::Connect.twilio_url_with_query(base_url, &placement.connect_query()),
+        status_callback: Route::Status.twilio_url_with_query(base_url, &placement.status_query()),
         timeout_seconds: settings.dial_timeout_seconds,
     }
 }

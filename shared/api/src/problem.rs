@@ -75,6 +75,12 @@ impl Problem {
         Problem { allow: Some(allowed), ..Problem::new(405, "Method Not Allowed", format!("this resource allows {allowed}")) }
     }
 
+    /// A field that names something this tenant does not have (another
+    /// tenant's is the same): a 404, as the thing itself would be.
+    pub fn unknown(name: &str, reason: impl Into<String>) -> Self {
+        Problem { status: 404, title: "Not Found", ..Problem::invalid(name, reason) }
+    }
+
     /// A field that reads but cannot be acted on as it is.
     pub fn unprocessable(name: &str, reason: impl Into<String>) -> Self {
         Problem { status: 422, title: "Unprocessable Content", ..Problem::invalid(name, reason) }

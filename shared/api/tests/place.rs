@@ -189,11 +189,15 @@ async fn a_tenant_past_its_rate_is_answered_429_with_retry_after() {
 async fn another_tenants_tracking_number_is_refused_and_nothing_is_placed() {
     let twilio = FakeTwilio::start([]).await;
     let api = api(&twilio, 100).await;
+    // Another tenant's number, and one nobody has: the same 404.
+    for number in ["+18005550000", "+18005559999"] {
+        let (status, _, problem) = answer(&api, post("tenant-demo", &json!({"to": CUSTOMER, "trackingNumber": number}), None)).await;
+        assert_eq!((status, problem["invalidParams"][0]["name"].as_str()), (404, Some("trackingNumber")), "{problem}");
+        assert_eq!(problem["detail"], format!("trackingNumber: {number} is not one of this tenant's tracking numbers"));
+    }
     let cases = [
-        (json!({"to": CUSTOMER, "trackingNumber": "+18005550000"}), "trackingNumber", "is not one of this tenant's tracking numbers"),
-        (json!({"to": CUSTOMER, "trackingNumber": "+18005559999"}), "trackingNumber", "is not one of this tenant's tracking numbers"),
         (json!({"to": "415-555-0100"}), "to", "is not an E.164 phone number"),
-        (json!({"to": BUSINESS}), "to", "is the agent's phone"),
+        (json!({"to": TRACKING}), "to", "is the tracking number the call is placed from"),
         (json!({"to": CUSTOMER, "agentPhone": "x"}), "agentPhone", "is not an E.164"),
         (json!({"to": CUSTOMER, "contactId": "<b>"}), "contactId", "is not a valid id"),
         (json!({"to": CUSTOMER, "from": TRACKING}), "from", "unknown field `from`"),
@@ -205,7 +209,15 @@ async fn another_tenants_tracking_number_is_refused_and_nothing_is_placed() {
         assert!(problem["invalidParams"][0]["reason"].as_str().unwrap().contains(reason), "{body}: {problem}");
     }
     let (status, _, problem) = answer(&api, post("tenant-other", &json!({"to": CUSTOMER, "trackingNumber": TRACKING}), None)).await;
-    assert_eq!(status, 400, "the other way round too: {problem}");
+    assert_eq!(status, 404, "the other way round too: {problem}");
+
+    // An inactive number places nothing, named or the user's own.
+    let inactive = TrackingNumber { active: false, ..number("tenant-demo", "user-demo", None) };
+    api.store().put_tracking_number(&inactive).await.unwrap();
+    for body in [json!({"to": CUSTOMER, "trackingNumber": TRACKING}), json!({"to": CUSTOMER})] {
+        let (status, _, problem) = answer(&api, post("tenant-demo", &body, None)).await;
+        assert_eq!((status, problem["invalidParams"][0]["name"].as_str()), (422, Some("trackingNumber")), "{body}: {problem}");
+    }
     assert_eq!(twilio.requests().len(), 0, "nothing reached Twilio");
 }
 

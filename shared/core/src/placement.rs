@@ -3,10 +3,27 @@
 //! customer only once the agent presses 1, so that the agent's voicemail never
 //! talks to the customer.
 
+use crate::crm::CrmLinks;
 use crate::tracking_number::TrackingNumber;
 use calltrack_twilio::Params;
 use calltrack_twilio::fields::PhoneNumber;
 use std::collections::BTreeMap;
+
+/// [`Placement::connect_query`], for a call known by its parts.
+pub fn connect_query(customer: &PhoneNumber, record: bool) -> String {
+    format!("{}&record={record}", customer_pair(customer))
+}
+
+/// [`Placement::status_query`], for a call known by its parts.
+pub fn status_query(customer: &PhoneNumber, crm: &CrmLinks) -> String {
+    let links = crm.to_query();
+    let customer = customer_pair(customer);
+    if links.is_empty() { customer } else { format!("{customer}&{links}") }
+}
+
+fn customer_pair(customer: &PhoneNumber) -> String {
+    format!("customer={}", percent_encoding::utf8_percent_encode(customer.as_str(), percent_encoding::NON_ALPHANUMERIC))
+}
 
 /// What to place, decided and checked: everything the call needs to be stored
 /// at once and to be completed by its callbacks.
@@ -28,6 +45,18 @@ pub struct Placement {
 }
 
 impl Placement {
+    /// The query of the connect URL Twilio asks when the agent answers: whom
+    /// to dial, and whether to record.
+    pub fn connect_query(&self) -> String {
+        connect_query(&self.customer, self.record)
+    }
+
+    /// The query of the status URL of the leg that rings the agent: whom the
+    /// call is for, whose it is and what it links to.
+    pub fn status_query(&self) -> String {
+        status_query(&self.customer, &CrmLinks { user_id: Some(self.user_id.clone()), links: self.crm.clone() })
+    }
+
     /// What the placed call's event keeps of it, named as Twilio names the
     /// legs' parties: `From` (the tracking number), `To` (the customer),
     /// `Agent`, `Record`, `UserId`, then the CRM links.

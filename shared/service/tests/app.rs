@@ -11,38 +11,10 @@ use calltrack_service::{App, Route, Settings};
 use calltrack_twilio::Keyring;
 use calltrack_twilio::Params;
 use calltrack_twilio::fields::PhoneNumber;
-use calltrack_twilio::signature::{self, Algorithm, Payload};
 use lambda_http::Body;
 use std::time::{Duration, Instant};
 
-const TOKEN: &str = "test-auth-token-not-a-secret";
-const BASE: &str = "https://calls.example.com";
-
-/// An API Gateway v2 event for `route`, its form body signed with `TOKEN` unless `signed` is false.
-fn event(method: &str, route: &str, content_type: &str, body: &str, signed: bool) -> String {
-    event_with_query(method, route, "", content_type, body, signed)
-}
-
-fn event_with_query(method: &str, route: &str, query: &str, content_type: &str, body: &str, signed: bool) -> String {
-    let params = Params::from_form(body.as_bytes()).unwrap_or_default();
-    let url = if query.is_empty() { format!("{BASE}{route}") } else { format!("{BASE}{route}?{query}") };
-    let signature = if signed { signature::sign(TOKEN, Algorithm::HmacSha1, &url, Payload::Form(&params)) } else { String::new() };
-    serde_json::json!({
-        "version": "2.0",
-        "routeKey": format!("{method} {route}"),
-        "rawPath": route,
-        "rawQueryString": query,
-        "headers": { "content-type": content_type, "host": "calls.example.com", "x-twilio-signature": signature },
-        "requestContext": {
-            "accountId": "123456789012", "apiId": "api", "domainName": "calls.example.com", "domainPrefix": "calls",
-            "http": { "method": method, "path": route, "protocol": "HTTP/1.1", "sourceIp": "54.172.60.1", "userAgent": "TwilioProxy/1.1" },
-            "requestId": "id", "routeKey": format!("{method} {route}"), "stage": "$default", "time": "02/Jan/2030:17:03:12 +0000", "timeEpoch": 0
-        },
-        "body": body,
-        "isBase64Encoded": false
-    })
-    .to_string()
-}
+use common::{BASE, TOKEN, event, event_with_query};
 
 const INCOMING: &str = "AccountSid=AC0123456789abcdef0123456789abcdef&CallSid=CA0123456789abcdef0123456789abcdef&CallStatus=ringing&Direction=inbound&From=%2B12125550199&To=%2B18005551212";
 const COMPLETED: &str = "AccountSid=AC0123456789abcdef0123456789abcdef&CallSid=CA0123456789abcdef0123456789abcdef&CallStatus=completed&CallDuration=52&Direction=inbound&From=%2B12125550199&To=%2B18005551212";
