@@ -86,7 +86,7 @@ enum AnyRoute {
         ("contactId" = Option<String>, Query, pattern = r"\S", description = "Not only spaces"),
         ("dealId" = Option<String>, Query, pattern = r"\S", description = "Not only spaces"),
         ("jobId" = Option<String>, Query, pattern = r"\S", description = "Not only spaces"),
-        ("caller" = Option<String>, Query, pattern = r"^\+[1-9][0-9]{1,14}$", description = "The caller's number"),
+        ("caller" = Option<String>, Query, pattern = r"^\+[1-9][0-9]{1,14}$", description = "The customer's number: who called, or whom a placed call called"),
     ),
     responses(
         (status = 200, description = "A page of calls", body = CallList),

@@ -216,7 +216,10 @@ async fn placement<S: LookUpNumbers + ManageTenantNumbers>(
 async fn own_number<S: ManageTenantNumbers>(store: &S, principal: &Principal) -> Result<TrackingNumber, Problem> {
     let numbers = store.numbers_of(&principal.tenant).await?;
     numbers.into_iter().find(|n| n.user_id == principal.user_id && n.active).ok_or_else(|| {
-        Problem::unprocessable("trackingNumber", format!("is needed: user {} has no active tracking number of their own", principal.user_id))
+        Problem::unprocessable(
+            "trackingNumber",
+            format!("is needed: user {} has no active tracking number of their own", principal.user_id),
+        )
     })
 }
 

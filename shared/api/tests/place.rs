@@ -230,3 +230,18 @@ async fn without_a_twilio_api_key_placing_calls_is_a_503_saying_so() {
     assert_eq!(status, 503);
     assert!(problem["detail"].as_str().unwrap().contains("TWILIO_API_KEY_PARAMETER"), "{problem}");
 }
+
+#[tokio::test]
+async fn a_number_bound_to_a_subaccount_places_its_calls_in_that_subaccount() {
+    let twilio = FakeTwilio::start([Answer::call_created(&sid(6))]).await;
+    let api = api(&twilio, 100).await;
+    let subaccount = "AC00000000000000000000000000000abc";
+    let bound = TrackingNumber {
+        account_sid: Some(calltrack_twilio::fields::AccountSid::parse("a", subaccount).unwrap()),
+        ..number("tenant-demo", "user-demo", None)
+    };
+    api.store().put_tracking_number(&bound).await.unwrap();
+    let (status, _, body) = answer(&api, post("tenant-demo", &sample_body(), None)).await;
+    assert_eq!((status, body["accountSid"].as_str()), (201, Some(subaccount)), "{body}");
+    assert_eq!(twilio.requests()[0].path, format!("/2010-04-01/Accounts/{subaccount}/Calls.json"), "the key's account acts for it");
+}

@@ -333,6 +333,16 @@ impl Call {
         Some(Call { disposition: Some(disposition), updated_at: self.updated_at.max(at), ..self.clone() }.derive())
     }
 
+    /// The customer's number: who called a tracking number, or whom a call
+    /// placed through our API (`outbound-api`) called. A contact's calls, and
+    /// whether a caller is new, are counted by it, calls in and out alike.
+    pub fn customer(&self) -> Option<&PhoneNumber> {
+        match self.direction {
+            Some(Direction::OutboundApi) => self.to_number.as_ref(),
+            _ => self.from_number.as_ref(),
+        }
+    }
+
     /// The call with its count of the caller's earlier calls to the tenant.
     pub fn with_prior_calls(mut self, prior_calls: u32) -> Call {
         self.prior_calls = Some(prior_calls);

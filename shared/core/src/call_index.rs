@@ -132,7 +132,7 @@ pub fn listings(call: &Call) -> BTreeSet<ListingEntry> {
     values.extend(call.lead_source.clone().map(|s| (Filter::LeadSource, s)));
     values.extend(call.direction.map(|d| (Filter::Direction, d.as_str().to_owned())));
     values.extend(call.prior_calls.map(|_| (Filter::FirstTimeCaller, flag(call.first_time_caller))));
-    values.extend(call.from_number.as_ref().map(|n| (Filter::Caller, n.as_str().to_owned())));
+    values.extend(call.customer().map(|n| (Filter::Caller, n.as_str().to_owned())));
     if let Some(disposition) = &call.disposition {
         values.extend(disposition.lead_status.map(|s| (Filter::LeadStatus, s.as_str().to_owned())));
         values.extend(disposition.tags.iter().map(|t| (Filter::Tag, t.clone())));

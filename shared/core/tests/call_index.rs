@@ -68,6 +68,26 @@ fn a_call_is_listed_under_each_of_its_filter_values() {
 }
 
 #[test]
+fn a_placed_call_is_listed_under_its_customer_as_a_call_in_is_under_its_caller() {
+    use calltrack_core::placement::Placement;
+    use calltrack_twilio::fields::{AccountSid, CallSid, Field, PhoneNumber};
+    let number = number("acme", "jane", None);
+    let placement = Placement {
+        agent: number.forward_to.clone(),
+        number,
+        user_id: "bob".into(),
+        customer: PhoneNumber::e164("to", CALLER).unwrap(),
+        record: true,
+        crm: BTreeMap::new(),
+    };
+    let call_sid = CallSid::parse("CallSid", &sid("CA", 9)).unwrap();
+    let placed = CallUpdate::placed(call_sid, AccountSid::parse("a", &sid("AC", 1)).unwrap(), &placement, T0).call;
+    assert_eq!(placed.customer().map(PhoneNumber::as_str), Some(CALLER), "whom it called, not the tracking number it called from");
+    assert!(entries(&placed).contains(&("caller", CALLER.into())), "a contact's number finds its calls in and out");
+    assert_eq!(answered().customer().map(PhoneNumber::as_str), Some(CALLER));
+}
+
+#[test]
 fn filters_and_groupings_have_one_name_each() {
     let names: Vec<&str> = Filter::ALL.iter().map(|f| f.name()).collect();
     assert_eq!(

@@ -154,7 +154,7 @@ impl DynamoStore {
             Err(foreign) => return Ok(Attempt::Foreign(foreign)),
         };
         if applied.call.prior_calls.is_none()
-            && let (Some(tenant), Some(caller)) = (&applied.call.tenant_id, &applied.call.from_number)
+            && let (Some(tenant), Some(caller)) = (&applied.call.tenant_id, applied.call.customer())
         {
             let prior = self.prior_calls(tenant, caller, &applied.call).await?;
             applied.call = applied.call.with_prior_calls(prior);
@@ -384,7 +384,7 @@ impl DynamoStore {
         for stored in calls {
             let mut call = stored.call.clone();
             if call.prior_calls.is_none()
-                && let (Some(tenant), Some(caller)) = (&call.tenant_id, &call.from_number)
+                && let (Some(tenant), Some(caller)) = (&call.tenant_id, call.customer())
             {
                 let prior = self.prior_calls(tenant, caller, &call).await?;
                 call = call.with_prior_calls(prior);
