@@ -347,6 +347,7 @@ fn calls_show_lists_events_in_the_order_they_came_and_only_the_read_model() {
             "leadStatus",
             "minTalkSeconds",
             "note",
+            "placementError",
             "priorCalls",
             "qualificationReason",
             "qualified",

@@ -110,7 +110,7 @@ fn calltrack_call_places_a_call_through_the_same_code() {
     let listed: Value = serde_json::from_str(&run_ok(&["calls", "list", "--tenant", "acme", "--json"], &storage)).unwrap();
     assert_eq!((listed[0]["callSid"].as_str(), listed[0]["crm"]["contactId"].as_str()), (Some(PLACED), Some("c-7")), "{listed}");
 
-    // Another tenant's number is refused, naming the field; without a key, nothing is placed.
+    // A number the tenant does not have is refused, naming the field; without a key, nothing is placed.
     let output = run(&[&args[..], &["--from", "+18005550199"]].concat());
     assert!(!output.status.success());
     assert!(

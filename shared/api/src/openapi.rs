@@ -112,10 +112,12 @@ fn list_calls() {}
         (status = 403, description = "A token without a tenant", body = Problem, content_type = PROBLEM),
         (status = 404, description = "trackingNumber is none of this tenant's (another tenant's is the same)", body = Problem, content_type = PROBLEM),
         (status = 409, description = "A request with this Idempotency-Key is still being answered", body = Problem, content_type = PROBLEM),
-        (status = 422, description = "Twilio refused the call (twilioCode: an invalid or unverified number, a country not enabled), the tracking number is not active (or the user has none of their own), or the Idempotency-Key was used for another body", body = Problem, content_type = PROBLEM),
-        (status = 429, description = "The tenant placed its calls for this second; see Retry-After", body = Problem, content_type = PROBLEM),
-        (status = 502, description = "Twilio failed after retries, refused the operator's key, or did not answer (it may have placed the call)", body = Problem, content_type = PROBLEM),
+        (status = 422, description = "Twilio refused the number (twilioCode: invalid or unverified, a country not enabled), the tracking number is not active (or the user has none of their own), or the Idempotency-Key was used for another body or user", body = Problem, content_type = PROBLEM),
+        (status = 429, description = "The tenant placed its calls for this second", body = Problem, content_type = PROBLEM,
+            headers(("Retry-After" = u32, description = "Seconds to wait"))),
+        (status = 502, description = "Twilio failed after retries, refused the operator's key or callback URLs (twilioCode), or did not answer (it may have placed the call)", body = Problem, content_type = PROBLEM),
         AnyRoute,
+        (status = 503, description = "Storage failed, or placing calls is not set up (no Twilio API key, no public URL): the detail says which", body = Problem, content_type = PROBLEM),
     )
 )]
 fn place_call() {}

@@ -20,9 +20,9 @@ use calltrack_core::crm::CrmLinks;
 use calltrack_core::placement::Placement;
 use calltrack_core::ports::{Claim, KeepIdempotencyKeys, KeptAnswer, LimitRate, LookUpNumbers, ManageTenantNumbers, RecordCalls, Recorded};
 use calltrack_core::tracking_number::TrackingNumber;
-use calltrack_core::view::CallSummary;
+use calltrack_core::view::{CallSummary, TenantId};
 use calltrack_service::{Route, Settings};
-use calltrack_twilio::fields::PhoneNumber;
+use calltrack_twilio::fields::{CallSid, Field, PhoneNumber};
 use calltrack_twilio_api::{ApiError, NewCall, Refusal, Retry, TwilioApi};
 use lambda_http::tracing;
 use serde::Deserialize;
@@ -32,6 +32,8 @@ use std::collections::BTreeMap;
 const IDEMPOTENCY_SECONDS: i64 = 86_400;
 /// The longest `Idempotency-Key` taken.
 const MAX_KEY_CHARS: usize = 255;
+/// Longer than a request can take (the function's timeout, template.yaml).
+const LONGEST_REQUEST_SECONDS: i64 = 60;
 
 /// Twilio's REST API, to place calls with; built once per process.
 pub struct Dialer {
@@ -76,12 +78,16 @@ where
         Ok(key) => key,
         Err(problem) => return ApiResponse::problem(&problem),
     };
-    let body = String::from_utf8_lossy(&request.body);
+    // A key is the tenant's, and a repeat is the same user's same body: one
+    // user's key never hands them another's call.
+    let body = format!("{}\n{}", principal.user_id, String::from_utf8_lossy(&request.body));
     if let Some(key) = &key {
-        let expires_at = now_ms() / 1000 + IDEMPOTENCY_SECONDS;
-        match store.claim_key(&principal.tenant, key, &body, expires_at).await {
+        let now = now_ms() / 1000;
+        match store.claim_key(&principal.tenant, key, &body, now + IDEMPOTENCY_SECONDS).await {
             Ok(Claim::First) => {}
-            Ok(Claim::InFlight { request }) => return ApiResponse::problem(&repeat(&request, &body).unwrap_or_else(in_flight)),
+            Ok(Claim::InFlight { request, claimed_at }) => {
+                return ApiResponse::problem(&repeat(&request, &body).unwrap_or_else(|| in_flight(now - claimed_at)));
+            }
             Ok(Claim::Answered { request, answer }) => {
                 return match repeat(&request, &body) {
                     Some(reused) => ApiResponse::problem(&reused),
@@ -148,7 +154,25 @@ where
     }
     let account = placement.number.account_sid.unwrap_or(*dialer.twilio.account_sid());
     let call = new_call(&placement, base_url, settings);
-    let placed = dialer.twilio.place_call(&account, &call, &dialer.retry).await.map_err(twilio_problem)?;
+    let placed = match dialer.twilio.place_call(&account, &call, &dialer.retry).await {
+        Ok(placed) => placed,
+        Err(err) => {
+            // A call Twilio may have placed is left to its callbacks; one it did not is kept, and why.
+            let kept = !err.outcome_unknown();
+            let (problem, on_repeat) = twilio_problem(err);
+            if kept {
+                let error = match problem.twilio_code {
+                    Some(code) => format!("{} (Twilio error {code})", problem.detail),
+                    None => problem.detail.clone(),
+                };
+                let update = CallUpdate::unplaced(our_call_sid(&principal.tenant), account, &placement, &error, now_ms());
+                if let Err(err) = store.record(&update).await {
+                    tracing::error!(reason = %err, "a call Twilio did not place could not be kept");
+                }
+            }
+            return Err((problem, on_repeat));
+        }
+    };
     tracing::info!(call_sid = placed.sid.as_str(), tenant = principal.tenant.as_str(), "call placed");
     let update = CallUpdate::placed(placed.sid, account, &placement, now_ms());
     // The call is placed whatever storage says: its callbacks carry all of it
@@ -190,6 +214,16 @@ async fn placement<S: LookUpNumbers + ManageTenantNumbers>(
     // Dialling the tracking number would come back to us as a call in.
     if customer == number.phone_number {
         return Err(Problem::invalid("to", format!("{customer} is the tracking number the call is placed from")));
+    }
+    if agent == number.phone_number {
+        return Err(Problem::invalid("agentPhone", format!("{agent} is the tracking number the call is placed from")));
+    }
+    // The status URL names the call's user, so that its callbacks give it the requester whatever their order.
+    if !CrmLinks::carries_user(&principal.user_id) {
+        return Err(Problem::unprocessable(
+            "userId",
+            "the token's user id cannot be carried in a URL (1 to 256 characters, no control characters)",
+        ));
     }
     let named = [("contactId", &body.contact_id), ("dealId", &body.deal_id), ("jobId", &body.job_id)];
     let named = named.into_iter().filter_map(|(name, value)| Some((name.to_owned(), value.clone()?)));
@@ -242,7 +276,11 @@ fn twilio_problem(err: ApiError) -> (Problem, OnRepeat) {
     // Retried already: Twilio did not act on it, so a later repeat may try afresh.
     let on_repeat = if err.is_retryable() { OnRepeat::TryAgain } else { OnRepeat::SameAnswer };
     let problem = match (err.refusal(), &err) {
-        (Some(Refusal::Number | Refusal::Request), ApiError::Twilio { code, message, .. }) => Problem::twilio_refused(*code, message),
+        (Some(Refusal::Number), ApiError::Twilio { code, message, .. }) => Problem::twilio_refused(*code, message),
+        // Something of ours Twilio would not take (a callback URL, from PUBLIC_BASE_URL): the operator's to mend.
+        (Some(Refusal::Request), ApiError::Twilio { code, .. }) => {
+            Problem::bad_gateway(format!("Twilio refused the request we sent for the call: {err}"), *code)
+        }
         (Some(Refusal::Credentials | Refusal::NotFound), _) => {
             Problem::bad_gateway(format!("Twilio refused the operator's API key or account: {err}"), None)
         }
@@ -264,11 +302,31 @@ fn idempotency_key(request: &ApiRequest) -> Result<Option<String>, Problem> {
 
 /// The problem with a repeat whose body is not its key's first request's.
 fn repeat(first: &str, this: &str) -> Option<Problem> {
-    (first != this).then(|| Problem::unprocessable("Idempotency-Key", "was used for another request: a repeat must send the same body"))
+    (first != this)
+        .then(|| Problem::unprocessable("Idempotency-Key", "was used for another request: a repeat is the same user's, with the same body"))
 }
 
-fn in_flight() -> Problem {
-    Problem::conflict("a request with this Idempotency-Key is still being answered; try again in a few seconds")
+/// A repeat of a request claimed `seconds` ago and not answered. Past the
+/// longest a request takes, it never will be: its process stopped, and
+/// whether it placed a call is unknown, so it is never placed again.
+fn in_flight(seconds: i64) -> Problem {
+    if seconds <= LONGEST_REQUEST_SECONDS {
+        return Problem::conflict("a request with this Idempotency-Key is still being answered; try again in a few seconds");
+    }
+    Problem::conflict(
+        "the request with this Idempotency-Key never finished, and whether it placed a call is unknown: \
+look for the call (GET /api/calls?contactId=…), and place it with a new key if it is not there",
+    )
+}
+
+/// An id for a call Twilio gave none (it did not place it): `CA` and 32 hex
+/// digits, as a CallSid, so that it lists and reads as any call; 128 random
+/// bits, which no Twilio SID will ever equal.
+fn our_call_sid(tenant: &TenantId) -> CallSid {
+    use std::hash::{BuildHasher, RandomState};
+    let (random, at) = (RandomState::new(), now_ms());
+    let hex = format!("{:016x}{:016x}", random.hash_one((tenant, at, 1u8)), random.hash_one((tenant, at, 2u8)));
+    CallSid::parse("callSid", &format!("CA{hex}")).expect("CA and 32 hex digits")
 }
 
 fn now_ms() -> i64 {

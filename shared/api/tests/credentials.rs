@@ -6,7 +6,7 @@ use aws_sdk_ssm::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_ssm::types::ParameterType;
 use calltrack_api::lambda::dialer;
 use calltrack_service::Settings;
-use calltrack_twilio::fields::{Field, PhoneNumber};
+use calltrack_twilio::fields::PhoneNumber;
 use calltrack_twilio_api::NewCall;
 use calltrack_twilio_api::testing::{Answer, FakeTwilio};
 

@@ -14,7 +14,7 @@ use calltrack_core::view::{CallQuery, Scope, TenantId};
 use calltrack_dynamo::DynamoStore;
 use calltrack_dynamo::testing::store;
 use calltrack_service::Settings;
-use calltrack_twilio::fields::{CallSid, Field, PhoneNumber};
+use calltrack_twilio::fields::{CallSid, CallStatus, Field, PhoneNumber};
 use calltrack_twilio_api::testing::{Answer, FakeTwilio};
 use calltrack_twilio_api::{Credentials, Retry, TwilioApi};
 use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequest;
@@ -122,6 +122,10 @@ async fn a_double_click_places_one_call_and_the_repeat_gets_the_same_answer() {
     assert_eq!((again.0, &again.2["callSid"]), (201, &json!(sid(2))), "a repeat is the first call");
     assert_eq!(twilio.requests().len(), 1, "one call placed");
 
+    let mut another_user = post("tenant-demo", &body, Some("click-1"));
+    another_user["requestContext"]["authorizer"]["jwt"]["claims"]["sub"] = json!("user-other");
+    let (status, _, problem) = answer(&api, another_user).await;
+    assert_eq!(status, 422, "one user's key never hands them another's call: {problem}");
     let changed = json!({"to": "+14155550199"});
     let (status, _, problem) = answer(&api, post("tenant-demo", &changed, Some("click-1"))).await;
     assert_eq!((status, problem["invalidParams"][0]["name"].as_str()), (422, Some("Idempotency-Key")), "{problem}");
@@ -142,7 +146,13 @@ async fn twilios_refusal_of_a_number_is_a_422_with_its_code_and_a_repeat_gets_it
         assert_eq!(problem["detail"], format!("Twilio refused the call: {unverified}"));
     }
     assert_eq!(twilio.requests().len(), 1, "refused once, never retried, the repeat answered from the key");
-    assert_eq!(api.store().calls(&CallQuery::tenant(TenantId::parse("tenant", "tenant-demo").unwrap())).await.unwrap().items.len(), 0);
+    // The attempt is kept, under an id of ours (Twilio gave it none), and says why it failed.
+    let calls = api.store().calls(&CallQuery::tenant(TenantId::parse("tenant", "tenant-demo").unwrap())).await.unwrap().items;
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    let error = format!("Twilio refused the call: {unverified} (Twilio error 21219)");
+    assert_eq!(calls[0].placement_error.as_deref(), Some(error.as_str()));
+    assert_eq!((calls[0].status, calls[0].crm.get("contactId").map(String::as_str)), (Some(CallStatus::Failed), Some("c-1001")));
+    assert_eq!(calls[0].qualification_reason, format!("not placed: {error}"));
 }
 
 #[tokio::test]
@@ -156,6 +166,10 @@ async fn twilio_failing_is_retried_then_a_502_and_the_key_lets_a_repeat_try_agai
     assert_eq!(twilio.requests().len(), 3, "three tries");
     let (status, _, body) = answer(&api, post("tenant-demo", &sample_body(), Some("k-502"))).await;
     assert_eq!((status, &body["callSid"]), (201, &json!(sid(4))), "nothing was placed, so the repeat places it");
+    let calls = api.store().calls(&CallQuery::tenant(TenantId::parse("tenant", "tenant-demo").unwrap())).await.unwrap().items;
+    let failed: Vec<_> = calls.iter().filter_map(|c| c.placement_error.as_deref()).collect();
+    assert_eq!(calls.len(), 2, "the failed attempt, and the call");
+    assert!(failed.len() == 1 && failed[0].contains("Twilio answered 503"), "{failed:?}");
 }
 
 #[tokio::test]
@@ -168,6 +182,8 @@ async fn no_answer_from_twilio_is_a_502_that_a_repeat_never_places_again() {
         assert!(problem["detail"].as_str().unwrap().contains("may or may not have placed the call"), "{problem}");
     }
     assert_eq!(twilio.requests().len(), 1, "the agent may be ringing: never a second call");
+    let calls = api.store().calls(&CallQuery::tenant(TenantId::parse("tenant", "tenant-demo").unwrap())).await.unwrap().items;
+    assert!(calls.is_empty(), "no failed call for one Twilio may have placed: {calls:?}");
 }
 
 #[tokio::test]
@@ -198,6 +214,7 @@ async fn another_tenants_tracking_number_is_refused_and_nothing_is_placed() {
     let cases = [
         (json!({"to": "415-555-0100"}), "to", "is not an E.164 phone number"),
         (json!({"to": TRACKING}), "to", "is the tracking number the call is placed from"),
+        (json!({"to": CUSTOMER, "agentPhone": TRACKING}), "agentPhone", "is the tracking number the call is placed from"),
         (json!({"to": CUSTOMER, "agentPhone": "x"}), "agentPhone", "is not an E.164"),
         (json!({"to": CUSTOMER, "contactId": "<b>"}), "contactId", "is not a valid id"),
         (json!({"to": CUSTOMER, "from": TRACKING}), "from", "unknown field `from`"),
@@ -244,4 +261,36 @@ async fn a_number_bound_to_a_subaccount_places_its_calls_in_that_subaccount() {
     let (status, _, body) = answer(&api, post("tenant-demo", &sample_body(), None)).await;
     assert_eq!((status, body["accountSid"].as_str()), (201, Some(subaccount)), "{body}");
     assert_eq!(twilio.requests()[0].path, format!("/2010-04-01/Accounts/{subaccount}/Calls.json"), "the key's account acts for it");
+}
+
+#[tokio::test]
+async fn a_refusal_of_what_we_sent_is_the_operators_502_and_not_the_requesters_422() {
+    let twilio = FakeTwilio::start([Answer::twilio_error(400, 21205, "Url is not a valid URL: http://localhost/api")]).await;
+    let api = api(&twilio, 100).await;
+    let (status, _, problem) = answer(&api, post("tenant-demo", &sample_body(), None)).await;
+    assert_eq!((status, problem["twilioCode"].as_u64()), (502, Some(21205)), "{problem}");
+    assert_eq!(twilio.requests().len(), 1, "not retried");
+}
+
+#[tokio::test]
+async fn a_key_whose_request_never_finished_says_so_and_places_nothing() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let twilio = FakeTwilio::start([]).await;
+    let api = api(&twilio, 100).await;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    // What a process stopped mid-request leaves: the claim, two minutes old, and no answer.
+    let body = sample_body().to_string();
+    let claim = [
+        ("pk", AttributeValue::S("K#tenant-demo#stuck".into())),
+        ("sk", AttributeValue::S("key".into())),
+        ("request", AttributeValue::S(format!("user-demo\n{body}"))),
+        ("claimedAt", AttributeValue::N((now - 120).to_string())),
+        ("expiresAt", AttributeValue::N((now + 86_400).to_string())),
+    ];
+    let item = claim.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+    api.store().client().put_item().table_name(&api.store().tables().index).set_item(Some(item)).send().await.unwrap();
+    let (status, _, problem) = answer(&api, post("tenant-demo", &sample_body(), Some("stuck"))).await;
+    assert_eq!(status, 409, "{problem}");
+    assert!(problem["detail"].as_str().unwrap().contains("never finished, and whether it placed a call is unknown"), "{problem}");
+    assert_eq!(twilio.requests().len(), 0);
 }

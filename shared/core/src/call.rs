@@ -82,6 +82,9 @@ pub struct Call {
     /// `DialBridged` from the Dial outcome: `false` when the business's line
     /// answered but the caller was never connected to it.
     pub dial_bridged: Option<bool>,
+    /// Why Twilio did not place a call asked of our API (its code and
+    /// message). Twilio gave such a call no SID: its `call_sid` is ours.
+    pub placement_error: Option<String>,
     pub recording: Option<Recording>,
     /// What a CRM linked the call to through our webhook URLs' query:
     /// `contactId`, `dealId`, `jobId` and any `crm_*`.
@@ -180,6 +183,7 @@ impl Call {
             dial_talk_seconds: None,
             child_talk_seconds: None,
             dial_bridged: None,
+            placement_error: None,
             recording: None,
             crm: BTreeMap::new(),
             prior_calls: None,
@@ -236,6 +240,7 @@ impl Call {
             dial_talk_seconds: self.dial_talk_seconds.max(other.dial_talk_seconds),
             child_talk_seconds: self.child_talk_seconds.max(other.child_talk_seconds),
             dial_bridged: self.dial_bridged.max(other.dial_bridged),
+            placement_error: self.placement_error.max(other.placement_error),
             recording,
             crm: merge_maps(self.crm, other.crm),
             // Counted once, when the call got its owner; should two writers
@@ -309,10 +314,14 @@ impl Call {
             true => self.dial_status.is_some_and(DialCallStatus::connected) && self.dial_bridged != Some(false),
             false => self.status.is_some_and(CallStatus::is_answered),
         };
-        self.talk_seconds = if self.forwarded { talk } else { self.duration_seconds };
+        // A Dial never bridged to the caller was no conversation, however long the business's line was open.
+        self.talk_seconds = if self.forwarded { talk.filter(|_| self.dial_bridged != Some(false)) } else { self.duration_seconds };
         (self.qualified, self.qualification_reason, self.verdict) = match &self.disposition {
             Some(Disposition { lead_status: Some(status), changed_by, .. }) => {
                 (status.qualified(), format!("marked {status} by {changed_by} (the rule said: {})", rule.reason), Verdict::Manual)
+            }
+            _ if self.placement_error.is_some() => {
+                (false, format!("not placed: {}", self.placement_error.as_deref().unwrap_or_default()), Verdict::Automatic)
             }
             // An outbound call's talk time is kept and shown, but it is a lead only where its number says so.
             _ if self.direction == Some(Direction::OutboundApi) && self.qualify_outbound != Some(true) => {
@@ -576,6 +585,45 @@ impl CallUpdate {
         call.crm = placement.crm.clone();
         let event = CallEvent::new(sid, EventId::Placed, CallStatus::Queued.as_str(), received_at, &placement.params());
         CallUpdate { call: call.derive(), event }
+    }
+
+    /// A call asked of our API that Twilio (in `account`) did not place, for
+    /// `error` (its code and message): kept under `call_sid`, an id of ours,
+    /// so that the contact's calls show the attempt and why it failed.
+    pub fn unplaced(call_sid: CallSid, account: AccountSid, placement: &Placement, error: &str, received_at: i64) -> Self {
+        let mut update = CallUpdate::placed(call_sid, account, placement, received_at);
+        update.call.status = Some(CallStatus::Failed);
+        update.call.progress = Some(CallProgress::new(CallStatus::Failed, None).key());
+        update.call.placement_error = Some(error.to_owned());
+        update.event.status = CallStatus::Failed.as_str().to_owned();
+        update.event.params.push("Error", error);
+        update.call = update.call.derive();
+        update
+    }
+
+    /// What a placed call's event says of it, read again from the event's
+    /// parameters ([`Placement::params`]): what [`CallUpdate::placed`] stored
+    /// but the number's settings, which are not in them.
+    pub fn placed_facts(call_sid: CallSid, params: &Params, received_at: i64) -> Call {
+        let mut call = Call::new(call_sid, received_at);
+        // Numbers the API checked, so each is E.164.
+        let number = |name: &str| params.get(name).and_then(|n| PhoneNumber::e164(name, n).ok());
+        call.from_number = number("From");
+        call.tracking_number = number("From");
+        call.to_number = number("To");
+        call.tenant_id = params.get("TenantId").map(str::to_owned);
+        call.user_id = params.get("UserId").map(str::to_owned);
+        call.direction = Some(Direction::OutboundApi);
+        call.status = Some(CallStatus::Queued);
+        call.progress = Some(CallProgress::new(CallStatus::Queued, None).key());
+        call.forwarded = true;
+        call.crm = CrmLinks::read_pairs(params.iter()).0.links;
+        if let Some(error) = params.get("Error") {
+            call.status = Some(CallStatus::Failed);
+            call.progress = Some(CallProgress::new(CallStatus::Failed, None).key());
+            call.placement_error = Some(error.to_owned());
+        }
+        call.derive()
     }
 
     /// The facts of a callback of a placed call's first leg, the one that rang

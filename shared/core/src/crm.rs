@@ -53,7 +53,11 @@ impl CrmLinks {
                 refused.push(Error::invalid(key, "is not a valid CRM parameter name (crm_ and up to 40 of a-z A-Z 0-9 _)"));
                 continue;
             }
-            if !is_id(value) {
+            if key == "userId" && !is_user_id(value) {
+                refused.push(Error::invalid(key, format!("is not a valid user id: {value:?} ({USER_ID_RULE})")));
+                continue;
+            }
+            if key != "userId" && !is_id(value) {
                 refused.push(Error::invalid(key, format!("is not a valid id: {value:?} (1 to 128 of A-Z a-z 0-9 . _ : @ -)")));
                 continue;
             }
@@ -69,17 +73,31 @@ impl CrmLinks {
 
     /// The links as the query of a URL we give Twilio (`userId=…&contactId=…`,
     /// percent-encoded), which its signature then covers: what the routes read
-    /// back with [`CrmLinks::from_url`]. A `userId` that is not a valid id is
-    /// left out, which that read would refuse.
+    /// back with [`CrmLinks::from_url`]. A `userId` that read would refuse
+    /// ([`CrmLinks::carries_user`]) is left out.
     pub fn to_query(&self) -> String {
-        // All but RFC 3986's unreserved characters.
-        const ENCODED: &percent_encoding::AsciiSet =
-            &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
-        let encode = |s: &str| percent_encoding::utf8_percent_encode(s, ENCODED).to_string();
-        let user = self.user_id.iter().filter(|user| is_id(user)).map(|user| ("userId", user.as_str()));
+        let user = self.user_id.iter().filter(|user| is_user_id(user)).map(|user| ("userId", user.as_str()));
         let links = self.links.iter().map(|(k, v)| (k.as_str(), v.as_str()));
         user.chain(links).map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect::<Vec<_>>().join("&")
     }
+
+    /// Whether a URL can carry `user` as its `userId`: a token's user of any
+    /// provider (a Cognito `sub`, an Auth0 `auth0|…`, an email) can.
+    pub fn carries_user(user: &str) -> bool {
+        is_user_id(user)
+    }
+}
+
+/// A value as a URL's query carries it: all but RFC 3986's unreserved characters percent-encoded.
+pub fn encode(value: &str) -> String {
+    const ENCODED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+    percent_encoding::utf8_percent_encode(value, ENCODED).to_string()
+}
+
+const USER_ID_RULE: &str = "1 to 256 characters, not only spaces, no control characters";
+
+fn is_user_id(value: &str) -> bool {
+    (1..=256).contains(&value.chars().count()) && !value.trim().is_empty() && !value.chars().any(char::is_control)
 }
 
 fn is_name(key: &str) -> bool {
@@ -111,7 +129,7 @@ mod tests {
         let err = CrmLinks::from_url("https://x.example/a?contactId=%3Cscript%3E").unwrap_err();
         assert_eq!(err.to_string(), r#"contactId is not a valid id: "<script>" (1 to 128 of A-Z a-z 0-9 . _ : @ -)"#);
         assert_eq!(err.http_status(), 400);
-        assert!(CrmLinks::from_url("https://x.example/a?userId=").unwrap_err().to_string().starts_with("userId is not a valid id"));
+        assert!(CrmLinks::from_url("https://x.example/a?userId=").unwrap_err().to_string().starts_with("userId is not a valid user id"));
         assert!(CrmLinks::from_url(&format!("https://x.example/a?dealId={}", "9".repeat(129))).is_err());
         assert!(
             CrmLinks::from_url("https://x.example/a?crm_a%2Db=1")
@@ -132,7 +150,7 @@ mod tests {
         assert_eq!(
             reasons,
             [
-                r#"userId is not a valid id: "" (1 to 128 of A-Z a-z 0-9 . _ : @ -)"#,
+                r#"userId is not a valid user id: "" (1 to 256 characters, not only spaces, no control characters)"#,
                 r#"dealId is not a valid id: "<b>" (1 to 128 of A-Z a-z 0-9 . _ : @ -)"#,
                 "crm_a-b is not a valid CRM parameter name (crm_ and up to 40 of a-z A-Z 0-9 _)",
             ]
@@ -151,8 +169,12 @@ mod tests {
         let query = crm.to_query();
         assert_eq!(query, "userId=u%40x.example&contactId=c%3A1&crm_ticket=T-9");
         assert_eq!(CrmLinks::from_url(&format!("https://x.example/a?{query}")).unwrap(), crm);
-        let odd_user = CrmLinks { user_id: Some("Jane Doe".into()), ..crm.clone() };
+        let auth0 = CrmLinks { user_id: Some("auth0|Jane Doe".into()), ..crm.clone() };
+        assert_eq!(auth0.to_query(), "userId=auth0%7CJane%20Doe&contactId=c%3A1&crm_ticket=T-9", "any provider's user id");
+        assert_eq!(CrmLinks::from_url(&format!("https://x.example/a?{}", auth0.to_query())).unwrap(), auth0);
+        let odd_user = CrmLinks { user_id: Some("line\nbreak".into()), ..crm.clone() };
         assert_eq!(odd_user.to_query(), "contactId=c%3A1&crm_ticket=T-9", "a user id a URL cannot carry is left out");
+        assert!(!CrmLinks::carries_user("line\nbreak") && !CrmLinks::carries_user(" ") && CrmLinks::carries_user("a@b.example"));
     }
 
     #[test]

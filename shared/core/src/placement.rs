@@ -22,7 +22,7 @@ pub fn status_query(customer: &PhoneNumber, crm: &CrmLinks) -> String {
 }
 
 fn customer_pair(customer: &PhoneNumber) -> String {
-    format!("customer={}", percent_encoding::utf8_percent_encode(customer.as_str(), percent_encoding::NON_ALPHANUMERIC))
+    format!("customer={}", crate::crm::encode(customer.as_str()))
 }
 
 /// What to place, decided and checked: everything the call needs to be stored
@@ -59,7 +59,7 @@ impl Placement {
 
     /// What the placed call's event keeps of it, named as Twilio names the
     /// legs' parties: `From` (the tracking number), `To` (the customer),
-    /// `Agent`, `Record`, `UserId`, then the CRM links.
+    /// `Agent`, `Record`, `UserId`, `TenantId`, then the CRM links.
     pub fn params(&self) -> Params {
         let record = if self.record { "true" } else { "false" };
         let mut params: Params = [
@@ -68,6 +68,7 @@ impl Placement {
             ("Agent", self.agent.as_str()),
             ("Record", record),
             ("UserId", self.user_id.as_str()),
+            ("TenantId", self.number.tenant_id.as_str()),
         ]
         .into_iter()
         .collect();

@@ -139,8 +139,9 @@ mod tests {
 /// calls erase`), never on a webhook's path, so finding a caller's calls may
 /// read the whole calls table.
 pub trait EraseCallers: Send + Sync {
-    /// Every stored call whose caller (`fromNumber`) is `caller`, in every
-    /// tenant and none, oldest first.
+    /// Every stored call whose customer is `caller` (its caller, or whom a
+    /// call placed through the API called: [`crate::call::Call::customer`]),
+    /// in every tenant and none, oldest first.
     fn calls_from(&self, caller: &PhoneNumber) -> impl Future<Output = Result<Vec<CallerCall>, StorageError>> + Send;
 
     /// Deletes a call's events, then the call; says how many events went. A
@@ -162,8 +163,10 @@ pub struct CallerCall {
 pub enum Claim {
     /// It is new: this request is the first with it, and is to be answered.
     First,
-    /// An earlier request with it is still being answered.
-    InFlight { request: String },
+    /// An earlier request with it, claimed at `claimed_at` (s since the
+    /// epoch), has no answer yet: it is still being answered, or it never
+    /// finished (its process stopped).
+    InFlight { request: String, claimed_at: i64 },
     /// An earlier request with it was answered so: give the same answer.
     Answered { request: String, answer: KeptAnswer },
 }

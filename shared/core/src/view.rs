@@ -161,6 +161,9 @@ pub struct CallSummary {
     pub talk_seconds: Option<u32>,
     pub forwarded: bool,
     pub dial_status: Option<DialCallStatus>,
+    /// Why Twilio did not place a call asked of `POST /api/calls` (its code
+    /// and message); such a call's `callSid` is ours, as Twilio gave it none.
+    pub placement_error: Option<String>,
     pub qualified: bool,
     /// Why it is or is not qualified, e.g. `too short: 12 s < 30 s`.
     pub qualification_reason: String,
@@ -309,6 +312,7 @@ impl From<&Call> for CallSummary {
             talk_seconds: c.talk_seconds,
             forwarded: c.forwarded,
             dial_status: c.dial_status,
+            placement_error: c.placement_error.clone(),
             qualified: c.qualified,
             qualification_reason: c.qualification_reason.clone(),
             verdict: c.verdict,

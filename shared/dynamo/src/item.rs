@@ -78,6 +78,7 @@ pub fn call_item(call: &Call, version: u64) -> Item {
         item.bool("dialBridged", bridged);
     }
     item.opt_n("childTalkSeconds", call.child_talk_seconds);
+    item.opt_s("placementError", call.placement_error.as_deref());
     if let Some(recording) = &call.recording {
         let mut map = Attributes::with_capacity(6);
         map.s("sid", recording.sid.as_str());
@@ -246,17 +247,27 @@ fn salvage_call(call_sid: CallSid, item: &Item) -> (Call, Vec<String>) {
 /// The facts a stored event's callback gave its call, read again from its raw
 /// parameters as the webhook's route read them. What a route knew beside them
 /// (the tracking number's owner, whether it forwarded) is not in them: the
-/// owner event's facts are its time alone. `None` when the event does not read,
+/// owner event's facts are its time alone. A placed call's event keeps what
+/// the API placed (its owner, customer and links), and gives it back. `None` when the event does not read,
 /// or is not `call_sid`'s.
 fn event_facts(call_sid: CallSid, item: Item) -> Option<Call> {
     let stored: StoredEvent = from_item(item).ok()?;
     let at = stored.received_at;
     let facts = match stored.kind {
         EventKind::Answer => CallUpdate::answer(&IncomingCall::read(stored.params).call?, None, false, at).call,
-        EventKind::Status => CallUpdate::status(&CallWebhook::parse(stored.params).ok()?, at).call,
+        EventKind::Status => {
+            let hook = CallWebhook::parse(stored.params).ok()?;
+            let mut facts = CallUpdate::status(&hook, at).call;
+            // A placed call's first leg rang the agent: its `To` is no customer (the URL said who was, and is not kept).
+            if hook.direction == Direction::OutboundApi && hook.parent_call_sid.is_none() {
+                facts.to_number = None;
+            }
+            facts
+        }
         EventKind::Dial => CallUpdate::dial(&DialReading::read(stored.params).dial?, at).call,
         EventKind::Recording => CallUpdate::recording(&RecordingWebhook::parse(stored.params).ok()?, at).call,
-        EventKind::Owner | EventKind::Placed => Call::new(call_sid, at),
+        EventKind::Owner => Call::new(call_sid, at),
+        EventKind::Placed => CallUpdate::placed_facts(call_sid, &stored.params, at),
     };
     (facts.call_sid == call_sid && stored.call_sid == call_sid.as_str()).then_some(facts)
 }
@@ -439,7 +450,26 @@ mod tests {
         let screened = Lifecycle::new(2).never_bridged(Some(&number), 20, 40);
         let screened = screened.iter().fold(None, |call, u| Some(Call::apply(call, u.call.clone()).expect("one account").call)).unwrap();
         assert_eq!(screened.dial_bridged, Some(false));
-        for (call, own) in [(&qualified, &own[..]), (&linked, &own[..]), (&unknown, &[][..]), (&spam, &own[..]), (&screened, &own[..])] {
+        let placement = calltrack_core::placement::Placement {
+            agent: number.forward_to.clone(),
+            number: number.clone(),
+            user_id: "user-1".into(),
+            customer: PhoneNumber::e164("to", fixtures::CALLER).unwrap(),
+            record: true,
+            crm: Default::default(),
+        };
+        let account = <AccountSid as calltrack_twilio::fields::Field>::parse("a", &fixtures::sid("AC", 1)).unwrap();
+        let unplaced =
+            CallUpdate::unplaced(qualified.call_sid, account, &placement, "Twilio refused the call (Twilio error 21219)", 0).call;
+        let calls = [
+            (&qualified, &own[..]),
+            (&linked, &own[..]),
+            (&unknown, &[][..]),
+            (&spam, &own[..]),
+            (&screened, &own[..]),
+            (&unplaced, &own[..]),
+        ];
+        for (call, own) in calls {
             assert_eq!(call_item(call, 8), through_serde(call, 8, own), "{call:?}");
             assert_eq!(call_from_item(call_item(call, 8)).unwrap(), (call.clone(), 8));
         }

@@ -1,8 +1,8 @@
 //! What placing calls needs beside the calls: `Idempotency-Key`s
 //! ([`KeepIdempotencyKeys`]) and per-second rate counters ([`LimitRate`]),
 //! both in the calls' index table, each in one request:
-//! - a key: `pk` = `K#{tenant}#{key}`, `sk` = `key`, with `request` (S), and
-//!   once answered `status` (N) and `answer` (S);
+//! - a key: `pk` = `K#{tenant}#{key}`, `sk` = `key`, with `request` (S) and
+//!   `claimedAt` (N), and once answered `status` (N) and `answer` (S);
 //! - a rate: `pk` = `R#{tenant}#{second}`, `sk` = `rate`, with `taken` (N).
 //!
 //! Both carry `expiresAt` (N, s since the epoch), for TTL to sweep them. Their
@@ -23,6 +23,8 @@ use std::time::SystemTime;
 const EXPIRES_AT: &str = "expiresAt";
 /// The body of the request that claimed a key.
 const REQUEST: &str = "request";
+/// When it claimed it (s since the epoch).
+const CLAIMED_AT: &str = "claimedAt";
 /// The status of the answer kept under a key.
 const STATUS: &str = "status";
 /// The body of the answer kept under a key.
@@ -63,7 +65,8 @@ fn now_s() -> i64 {
 fn earlier_claim(item: &Item) -> Result<Claim, StorageError> {
     let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
     let request = text(REQUEST).ok_or_else(|| StorageError(format!("an Idempotency-Key item without {REQUEST}")))?;
-    let Some(status) = item.get(STATUS) else { return Ok(Claim::InFlight { request }) };
+    let claimed_at = item.get(CLAIMED_AT).and_then(|n| n.as_n().ok()).and_then(|n| n.parse().ok()).unwrap_or(0);
+    let Some(status) = item.get(STATUS) else { return Ok(Claim::InFlight { request, claimed_at }) };
     let status = status
         .as_n()
         .ok()
@@ -80,6 +83,7 @@ impl KeepIdempotencyKeys for DynamoStore {
     async fn claim_key(&self, tenant: &TenantId, key: &str, request: &str, expires_at: i64) -> Result<Claim, StorageError> {
         let mut item = idempotency_key(tenant, key)?;
         item.insert(REQUEST.to_owned(), AttributeValue::S(request.to_owned()));
+        item.insert(CLAIMED_AT.to_owned(), number(now_s()));
         item.insert(EXPIRES_AT.to_owned(), number(expires_at));
         let put = self
             .client()
@@ -186,7 +190,9 @@ mod tests {
     #[test]
     fn a_key_item_reads_as_the_claim_it_stands_for() {
         let mut item = Item::from([(REQUEST.to_owned(), AttributeValue::S("{}".into()))]);
-        assert_eq!(earlier_claim(&item), Ok(Claim::InFlight { request: "{}".into() }));
+        assert_eq!(earlier_claim(&item), Ok(Claim::InFlight { request: "{}".into(), claimed_at: 0 }), "claimed before claimedAt was kept");
+        item.insert(CLAIMED_AT.to_owned(), number(1_800_000_000));
+        assert_eq!(earlier_claim(&item), Ok(Claim::InFlight { request: "{}".into(), claimed_at: 1_800_000_000 }));
         item.insert(STATUS.to_owned(), number(201));
         item.insert(ANSWER.to_owned(), AttributeValue::S("{\"callSid\":\"CA1\"}".into()));
         let answer = KeptAnswer { status: 201, body: "{\"callSid\":\"CA1\"}".into() };

@@ -48,7 +48,7 @@ use calltrack_core::ports::{
 };
 use calltrack_core::tracking_number::TrackingNumber;
 use calltrack_core::view::{CallQuery, CallSummary, CallView, Cursor, MAX_STARTED_AT, Page, Scope, TenantId};
-use calltrack_twilio::fields::{CallSid, Field, PhoneNumber};
+use calltrack_twilio::fields::{CallSid, Direction, Field, PhoneNumber};
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -1143,8 +1143,10 @@ impl EraseCallers for DynamoStore {
             self.client
                 .scan()
                 .table_name(&self.tables.calls)
-                .filter_expression("fromNumber = :from")
+                // The caller of a call in, or the customer a placed call called (Call::customer).
+                .filter_expression("fromNumber = :from OR (toNumber = :from AND direction = :placed)")
                 .expression_attribute_values(":from", AttributeValue::S(caller.as_str().to_owned()))
+                .expression_attribute_values(":placed", AttributeValue::S(Direction::OutboundApi.as_str().to_owned()))
                 .projection_expression("callSid, tenantId, startedAt")
                 .consistent_read(true),
         )

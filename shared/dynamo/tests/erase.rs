@@ -79,6 +79,18 @@ async fn erasing_a_caller_takes_their_calls_and_events_in_every_tenant_and_nobod
         ("fromNumber".to_owned(), AttributeValue::S(CALLER.into())),
     ]);
     store.client().put_item().table_name(&store.tables().calls).set_item(Some(imported)).send().await.unwrap();
+    // A call placed to them from tenant a's number (its caller is the tracking number): 1 event.
+    let placement = calltrack_core::placement::Placement {
+        agent: a.forward_to.clone(),
+        number: a.clone(),
+        user_id: "user-1".into(),
+        customer: caller.clone(),
+        record: true,
+        crm: Default::default(),
+    };
+    let placed = CallSid::parse("CallSid", &sid("CA", 4)).unwrap();
+    let account = calltrack_twilio::fields::AccountSid::parse("a", &sid("AC", 1)).unwrap();
+    store.record(&calltrack_core::call::CallUpdate::placed(placed, account, &placement, T0)).await.unwrap();
     // Someone else, to the same tenants.
     let others = [other_callers_call(10, &a, 50), other_callers_call(11, &b, 20)];
     for updates in &others {
@@ -88,7 +100,7 @@ async fn erasing_a_caller_takes_their_calls_and_events_in_every_tenant_and_nobod
     let found = store.calls_from(&caller).await.unwrap();
     let mut sids: Vec<&str> = found.iter().map(|c| c.call_sid.as_str()).collect();
     sids.sort();
-    let mut expected: Vec<&str> = theirs.iter().map(|c| c.call_sid.as_str()).chain(["imported-7"]).collect();
+    let mut expected: Vec<&str> = theirs.iter().map(|c| c.call_sid.as_str()).chain(["imported-7", placed.as_str()]).collect();
     expected.sort();
     assert_eq!(sids, expected);
     let tenants: Vec<_> =
@@ -99,7 +111,7 @@ async fn erasing_a_caller_takes_their_calls_and_events_in_every_tenant_and_nobod
     for call in &found {
         erased += store.erase_call(&call.call_sid).await.unwrap();
     }
-    assert_eq!(erased, 8 + 8 + 2);
+    assert_eq!(erased, 8 + 8 + 2 + 1);
 
     for sid in &expected {
         assert!(!has_call(&store, sid).await, "{sid}: the call is gone");

@@ -259,3 +259,49 @@ async fn readers_get_an_unreadable_call_rebuilt_and_a_listing_never_fails_for_on
     assert!(spoiled_warnings.iter().all(|w| !w.contains("long") && !w.contains("maybe")), "names, never values: {spoiled_warnings:?}");
     assert_eq!(about("imported-1"), ["call imported-1: could not read callSid (not a CallSid); left out"]);
 }
+
+#[tokio::test]
+async fn a_placed_call_is_rebuilt_with_its_customer_and_requester_not_the_agent() {
+    use calltrack_core::placement::Placement;
+    use calltrack_twilio::Params;
+    use calltrack_twilio::fields::{AccountSid, PhoneNumber};
+    use calltrack_twilio::voice::CallWebhook;
+    let store = store().await;
+    let number = number("tenant-a", "user-1", None);
+    // The agent's number sorts after the customer's: a rebuild taking the first leg's `To` would keep the agent.
+    let placement = Placement {
+        agent: PhoneNumber::e164("a", "+19995550100").unwrap(),
+        number,
+        user_id: "amy".into(),
+        customer: PhoneNumber::e164("to", "+14155550100").unwrap(),
+        record: true,
+        crm: [("contactId".to_owned(), "c-9".to_owned())].into(),
+    };
+    let call_sid = CallSid::parse("CallSid", &sid_of(77)).unwrap();
+    let account = AccountSid::parse("a", "AC0123456789abcdef0123456789abcdef").unwrap();
+    store.record(&CallUpdate::placed(call_sid, account, &placement, T0)).await.unwrap();
+    let leg = |status: &str, seq: &str| {
+        let form = format!(
+            "AccountSid={account}&CallSid={call_sid}&CallStatus={status}&Direction=outbound-api&From=%2B18005551212&To=%2B19995550100&SequenceNumber={seq}"
+        );
+        CallUpdate::status(&CallWebhook::parse(Params::from_form(form.as_bytes()).unwrap()).unwrap(), T0 + 1000)
+            .for_customer(&placement.customer)
+    };
+    store.record(&leg("ringing", "1")).await.unwrap();
+    // Unreadable, and without what the events must give back.
+    edit(&store, call_sid.as_str(), |item| {
+        item.insert("version".into(), AttributeValue::M(HashMap::new()));
+        item.retain(|name, _| !["toNumber", "userId", "tenantUser", "crm"].contains(&name.as_str()));
+    })
+    .await;
+    store.record(&leg("in-progress", "2")).await.unwrap();
+
+    let call = store.call(&Scope::Operator, &call_sid).await.unwrap().expect("stored").summary;
+    assert_eq!(call.to_number.as_ref().map(PhoneNumber::as_str), Some("+14155550100"), "the customer, from the placed event");
+    assert_eq!((call.tenant_id.as_deref(), call.user_id.as_deref()), (Some("tenant-a"), Some("amy")));
+    assert_eq!(call.crm.get("contactId").map(String::as_str), Some("c-9"));
+}
+
+fn sid_of(n: u64) -> String {
+    calltrack_core::fixtures::sid("CA", n)
+}

@@ -58,7 +58,7 @@ impl Route {
     /// The URL to give Twilio for this route of the stack at `base_url`,
     /// with the connection overrides that make Twilio retry.
     pub fn twilio_url(self, base_url: &str) -> String {
-        format!("{}{}#{CONNECTION_OVERRIDES}", base_url.trim_end_matches('/'), self.path())
+        self.twilio_url_with_query(base_url, "")
     }
 
     /// [`Route::twilio_url`] with a query (`customer=…`; empty for none), which

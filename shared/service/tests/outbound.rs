@@ -19,13 +19,15 @@ use std::collections::BTreeMap;
 const ACCOUNT: &str = "AC0123456789abcdef0123456789abcdef";
 const CUSTOMER: &str = "+14155550100";
 
-/// The call `n` placed by `user-2` from the demo number, for contact `c-9`.
+/// A call placed by `amy` from `user-1`'s number, for contact `c-9`. The
+/// requester's id sorts before the number's user's, so that a merge keeping
+/// the greater would show the wrong owner.
 fn placement() -> Placement {
     let number = common::number("tenant-a", "user-1", None);
     Placement {
         agent: number.forward_to.clone(),
         number,
-        user_id: "user-2".into(),
+        user_id: "amy".into(),
         customer: PhoneNumber::e164("to", CUSTOMER).unwrap(),
         record: true,
         crm: BTreeMap::from([("contactId".to_owned(), "c-9".to_owned())]),
@@ -98,7 +100,7 @@ async fn the_agent_presses_1_the_customer_talks_and_the_call_is_complete_in_any_
     app.store().record(&CallUpdate::placed(sid(1), account, &placed, common::T0)).await.unwrap();
 
     let call = stored(&app, 1).await;
-    assert_eq!((call.tenant_id.as_deref(), call.user_id.as_deref()), (Some("tenant-a"), Some("user-2")), "the requester's call");
+    assert_eq!((call.tenant_id.as_deref(), call.user_id.as_deref()), (Some("tenant-a"), Some("amy")), "the requester's call");
     assert_eq!(call.to_number.as_ref().map(PhoneNumber::as_str), Some(CUSTOMER), "the customer, not the agent the first leg rang");
     assert_eq!(call.crm.get("contactId").map(String::as_str), Some("c-9"));
     assert!(call.answered && call.talk_seconds == Some(45), "{call:?}");

@@ -56,14 +56,15 @@ pub struct PlacedCall {
     /// The new call's SID, the parent call of the leg that rings the customer.
     pub sid: CallSid,
     /// Its status as Twilio answered it, normally `queued`.
-    pub status: String,
+    pub status: Option<String>,
 }
 
 /// The fields of Twilio's 201 answer that [`PlacedCall`] keeps.
 #[derive(Deserialize)]
 struct CreatedCall {
     sid: String,
-    status: String,
+    /// Read when there, never needed: a 201 without it still placed the call.
+    status: Option<String>,
 }
 
 impl CreatedCall {
@@ -190,8 +191,8 @@ mod tests {
         let example = &description["paths"]["/2010-04-01/Accounts/{AccountSid}/Calls.json"]["post"]["responses"]["201"]["content"]["application/json"]
             ["examples"]["create"]["value"];
         let placed = serde_json::from_value::<CreatedCall>(example.clone()).unwrap().placed().unwrap();
-        assert_eq!((placed.sid.as_str(), placed.status.as_str()), ("CAaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "completed"));
-        let unreadable = CreatedCall { sid: "CA1".into(), status: "queued".into() }.placed().unwrap_err();
+        assert_eq!((placed.sid.as_str(), placed.status.as_deref()), ("CAaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", Some("completed")));
+        let unreadable = CreatedCall { sid: "CA1".into(), status: Some("queued".into()) }.placed().unwrap_err();
         assert!(
             matches!(&unreadable, ApiError::Unexpected(why) if why.starts_with("Twilio placed the call but its answer's sid")),
             "{unreadable:?}"
