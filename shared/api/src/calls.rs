@@ -197,9 +197,8 @@ fn cents(field: &str, amount: &serde_json::Number) -> Result<i64, Problem> {
 pub async fn dispose<S: DisposeCalls>(store: &S, principal: &Principal, call_sid: &str, body: &[u8]) -> Result<Disposed, Problem> {
     let sid = CallSid::parse("callSid", call_sid)?;
     let change = disposition_change(body)?;
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
     let call = store
-        .dispose(&principal.tenant, &sid, &change, &principal.user_id, now)
+        .dispose(&principal.tenant, &sid, &change, &principal.user_id, calltrack_service::app::now_ms())
         .await?
         .ok_or_else(|| Problem::not_found(format!("no call {sid}")))?;
     let disposition_history = call.disposition.as_ref().map(|d| d.history.clone()).unwrap_or_default();

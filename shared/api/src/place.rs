@@ -21,6 +21,7 @@ use calltrack_core::placement::Placement;
 use calltrack_core::ports::{Claim, KeepIdempotencyKeys, KeptAnswer, LimitRate, LookUpNumbers, ManageTenantNumbers, RecordCalls, Recorded};
 use calltrack_core::tracking_number::TrackingNumber;
 use calltrack_core::view::{CallSummary, TenantId};
+use calltrack_service::app::now_ms;
 use calltrack_service::{Route, Settings};
 use calltrack_twilio::fields::{CallSid, Field, PhoneNumber};
 use calltrack_twilio_api::{ApiError, NewCall, Refusal, Retry, TwilioApi};
@@ -327,8 +328,4 @@ fn our_call_sid(tenant: &TenantId) -> CallSid {
     let (random, at) = (RandomState::new(), now_ms());
     let hex = format!("{:016x}{:016x}", random.hash_one((tenant, at, 1u8)), random.hash_one((tenant, at, 2u8)));
     CallSid::parse("callSid", &format!("CA{hex}")).expect("CA and 32 hex digits")
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }

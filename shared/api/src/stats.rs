@@ -107,8 +107,7 @@ fn time_day(ms: i64) -> time::Date {
 }
 
 pub async fn stats<S: CountCalls>(store: &S, principal: &Principal, query: &str) -> Result<Stats, Problem> {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
-    let query = stats_query(principal, query, now)?;
+    let query = stats_query(principal, query, calltrack_service::app::now_ms())?;
     // Days from a later since to an earlier until hold no call.
     let groups = if query.since <= query.until { store.stats(&query).await? } else { Vec::new() };
     let mut total = Counts::default();

@@ -16,7 +16,6 @@ use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 use calltrack_core::ports::{Claim, KeepIdempotencyKeys, KeptAnswer, LimitRate, StorageError};
 use calltrack_core::view::TenantId;
-use std::time::SystemTime;
 
 /// When TTL may delete an item (s since the epoch). DynamoDB sweeps late, so
 /// an item past it is treated as gone.
@@ -58,7 +57,7 @@ fn rate_key(tenant: &TenantId, second: i64) -> Item {
 
 /// Now, in s since the epoch: what an item's `expiresAt` is compared with.
 fn now_s() -> i64 {
-    SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+    crate::store::now_ms() / 1000
 }
 
 /// The claim an existing key item stands for: answered once it has a status.

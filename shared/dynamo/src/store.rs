@@ -614,8 +614,9 @@ impl DynamoStore {
     }
 }
 
-/// Now, in ms since the epoch: a rebuilt call's times when nothing stored has any.
-fn now_ms() -> i64 {
+/// Now, in ms since the epoch: a rebuilt call's times when nothing stored has
+/// any, and what the placements' items expire against.
+pub(crate) fn now_ms() -> i64 {
     SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
 

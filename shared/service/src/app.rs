@@ -148,7 +148,8 @@ fn callback_base(url: &str, route: Route) -> &str {
     url.find(route.path()).map_or(url, |at| &url[..at])
 }
 
-fn now_ms() -> i64 {
+/// Now, in ms since the epoch: what the routes and the API stamp what they store with.
+pub fn now_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
 
