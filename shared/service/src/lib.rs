@@ -26,6 +26,8 @@ pub mod request;
 pub mod route;
 pub mod routes;
 pub mod settings;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use app::App;
 pub use route::Route;

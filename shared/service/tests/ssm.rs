@@ -8,17 +8,6 @@ use calltrack_service::lambda::keyring_from_ssm;
 use calltrack_twilio::signature::{self, Algorithm, Payload};
 use calltrack_twilio::{Params, RawRequest, Webhook};
 
-async fn aws() -> aws_config::SdkConfig {
-    let endpoint = std::env::var("AWS_ENDPOINT_URL_SSM")
-        .expect("this test runs against moto: run it with `make test` (or scripts/with-moto cargo test)");
-    aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("local", "local", None, None, "tests"))
-        .endpoint_url(endpoint)
-        .load()
-        .await
-}
-
 fn signed_with(token: &str) -> Webhook {
     let url = "https://calls.example.com/api/twilio/voice/status";
     let body = "AccountSid=AC11111111111111111111111111111111&CallSid=CA0123456789abcdef0123456789abcdef";
@@ -37,7 +26,7 @@ fn signed_with(token: &str) -> Webhook {
 
 #[tokio::test]
 async fn tokens_are_read_from_a_secure_string() {
-    let aws = aws().await;
+    let aws = calltrack_service::testing::moto_ssm().await;
     let name = format!("/calltrack/test/{}/twilio-auth-token", std::process::id());
     let ssm = aws_sdk_ssm::Client::new(&aws);
     let tokens = "new-primary, old-secondary\nAC11111111111111111111111111111111=subaccount-token";
@@ -52,13 +41,13 @@ async fn tokens_are_read_from_a_secure_string() {
 
 #[tokio::test]
 async fn a_missing_parameter_is_an_error_that_names_it() {
-    let err = keyring_from_ssm(&aws().await, "/calltrack/test/missing").await.unwrap_err().to_string();
+    let err = keyring_from_ssm(&calltrack_service::testing::moto_ssm().await, "/calltrack/test/missing").await.unwrap_err().to_string();
     assert!(err.contains("/calltrack/test/missing"), "{err}");
 }
 
 #[tokio::test]
 async fn the_documented_test_token_is_refused_from_ssm() {
-    let aws = aws().await;
+    let aws = calltrack_service::testing::moto_ssm().await;
     let name = format!("/calltrack/test/{}/test-token", std::process::id());
     let ssm = aws_sdk_ssm::Client::new(&aws);
     let tokens = format!("real-token,{}", calltrack_service::lambda::TEST_AUTH_TOKEN);

@@ -137,26 +137,16 @@ impl TwilioApi {
 mod tests {
     use super::*;
 
-    fn call() -> NewCall {
-        NewCall {
-            to: PhoneNumber::e164("to", "+14155550100").unwrap(),
-            from: PhoneNumber::e164("from", "+18005551212").unwrap(),
-            url: "https://calls.example.com/api/twilio/voice/outbound".into(),
-            status_callback: "https://calls.example.com/api/twilio/voice/status".into(),
-            timeout_seconds: 20,
-        }
-    }
-
     #[test]
     fn the_form_repeats_status_callback_event_once_per_event_and_sends_nothing_else() {
-        let form = call().form();
+        let form = crate::testing::call_to_place().form();
         let shown: Vec<_> = form.iter().map(|(name, value)| (*name, value.as_str())).collect();
         assert_eq!(
             shown,
             [
                 ("To", "+14155550100"),
                 ("From", "+18005551212"),
-                ("Url", "https://calls.example.com/api/twilio/voice/outbound"),
+                ("Url", "https://calls.example.com/api/twilio/voice/connect"),
                 ("Method", "POST"),
                 ("StatusCallback", "https://calls.example.com/api/twilio/voice/status"),
                 ("StatusCallbackMethod", "POST"),

@@ -3,6 +3,8 @@
 //! created call, or silence) and records what it was sent. Behind the
 //! `testing` feature. Plain HTTP/1.1 over Tokio, one request per connection.
 
+use crate::NewCall;
+use calltrack_twilio::fields::PhoneNumber;
 use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -120,6 +122,18 @@ impl FakeTwilio {
 impl Drop for FakeTwilio {
     fn drop(&mut self) {
         self.server.abort();
+    }
+}
+
+/// A call to place: the agent `+14155550100` rung from `+18005551212`, our
+/// connect and status routes at `calls.example.com`.
+pub fn call_to_place() -> NewCall {
+    NewCall {
+        to: PhoneNumber::e164("to", "+14155550100").expect("E.164"),
+        from: PhoneNumber::e164("from", "+18005551212").expect("E.164"),
+        url: "https://calls.example.com/api/twilio/voice/connect".into(),
+        status_callback: "https://calls.example.com/api/twilio/voice/status".into(),
+        timeout_seconds: 20,
     }
 }
 

@@ -2,9 +2,9 @@
 //! fake of `calltrack_twilio_api::testing`: what is retried, what never is, and
 //! what each failure says.
 
-use calltrack_twilio::fields::{AccountSid, Field, PhoneNumber};
-use calltrack_twilio_api::testing::{Answer, FakeTwilio, unreachable_base_url};
-use calltrack_twilio_api::{ApiError, Credentials, NewCall, Refusal, Retry, TwilioApi};
+use calltrack_twilio::fields::{AccountSid, Field};
+use calltrack_twilio_api::testing::{Answer, FakeTwilio, call_to_place, unreachable_base_url};
+use calltrack_twilio_api::{ApiError, Credentials, Refusal, Retry, TwilioApi};
 use std::time::{Duration, Instant};
 
 const ACCOUNT: &str = "ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
@@ -22,20 +22,10 @@ fn account() -> AccountSid {
     AccountSid::parse("account", ACCOUNT).unwrap()
 }
 
-fn call() -> NewCall {
-    NewCall {
-        to: PhoneNumber::e164("to", "+14155550100").unwrap(),
-        from: PhoneNumber::e164("from", "+18005551212").unwrap(),
-        url: "https://calls.example.com/api/twilio/voice/outbound".into(),
-        status_callback: "https://calls.example.com/api/twilio/voice/status".into(),
-        timeout_seconds: 20,
-    }
-}
-
 #[tokio::test]
 async fn a_number_twilio_refuses_is_not_retried_and_keeps_its_code_and_message() {
     let twilio = FakeTwilio::start([Answer::twilio_error(400, 21219, UNVERIFIED), Answer::call_created(CALL_SID)]).await;
-    let err = api(twilio.base_url()).place_call(&account(), &call(), &QUICK).await.unwrap_err();
+    let err = api(twilio.base_url()).place_call(&account(), &call_to_place(), &QUICK).await.unwrap_err();
     assert_eq!(err, ApiError::Twilio { status: 400, code: Some(21219), message: UNVERIFIED.into(), retry_after: None });
     assert_eq!(err.refusal(), Some(Refusal::Number));
     assert_eq!(err.to_string(), format!("Twilio answered 400, error 21219: {UNVERIFIED}"));
@@ -54,7 +44,7 @@ async fn a_number_twilio_refuses_is_not_retried_and_keeps_its_code_and_message()
 async fn another_refusal_the_requester_can_fix_keeps_its_code_and_message() {
     let message = "Url is not a valid URL: not-a-url";
     let twilio = FakeTwilio::start([Answer::twilio_error(400, 21205, message)]).await;
-    let err = api(twilio.base_url()).place_call(&account(), &call(), &QUICK).await.unwrap_err();
+    let err = api(twilio.base_url()).place_call(&account(), &call_to_place(), &QUICK).await.unwrap_err();
     assert_eq!(err.refusal(), Some(Refusal::Request));
     assert!(matches!(&err, ApiError::Twilio { code: Some(21205), message: m, .. } if m == message), "{err:?}");
     assert_eq!(twilio.requests().len(), 1);
@@ -64,7 +54,7 @@ async fn another_refusal_the_requester_can_fix_keeps_its_code_and_message() {
 async fn unavailable_twice_then_placed() {
     let unavailable = || Answer::twilio_error(503, 20503, "Service Unavailable");
     let twilio = FakeTwilio::start([unavailable(), unavailable(), Answer::call_created(CALL_SID)]).await;
-    let placed = api(twilio.base_url()).place_call(&account(), &call(), &QUICK).await.unwrap();
+    let placed = api(twilio.base_url()).place_call(&account(), &call_to_place(), &QUICK).await.unwrap();
     assert_eq!((placed.sid.as_str(), placed.status.as_deref()), (CALL_SID, Some("queued")));
     let requests = twilio.requests();
     assert_eq!(requests.len(), 3);
@@ -76,7 +66,7 @@ async fn rate_limited_is_retried_after_the_wait_twilio_asks_for() {
     let rate_limited = Answer::twilio_error(429, 20429, "Too Many Requests").with_header("Retry-After", "1");
     let twilio = FakeTwilio::start([rate_limited, Answer::call_created(CALL_SID)]).await;
     let started = Instant::now();
-    let placed = api(twilio.base_url()).place_call(&account(), &call(), &QUICK).await.unwrap();
+    let placed = api(twilio.base_url()).place_call(&account(), &call_to_place(), &QUICK).await.unwrap();
     assert_eq!(placed.sid.as_str(), CALL_SID);
     assert_eq!(twilio.requests().len(), 2);
     assert!(started.elapsed() >= Duration::from_secs(1), "waited as asked, not the 1 ms backoff: {:?}", started.elapsed());
@@ -84,7 +74,7 @@ async fn rate_limited_is_retried_after_the_wait_twilio_asks_for() {
     // Given up on, the answer still tells the caller how long to wait.
     let twilio = FakeTwilio::start([Answer::twilio_error(429, 20429, "Too Many Requests").with_header("Retry-After", "7")]).await;
     let once = Retry { attempts: 1, ..QUICK };
-    let err = api(twilio.base_url()).place_call(&account(), &call(), &once).await.unwrap_err();
+    let err = api(twilio.base_url()).place_call(&account(), &call_to_place(), &once).await.unwrap_err();
     assert_eq!((err.refusal(), err.retry_after()), (Some(Refusal::RateLimited), Some(Duration::from_secs(7))));
 }
 
@@ -92,7 +82,7 @@ async fn rate_limited_is_retried_after_the_wait_twilio_asks_for() {
 async fn an_error_on_every_attempt_gives_up_with_the_last_answer() {
     let failed = |n: u32| Answer::twilio_error(500, 20500, &format!("Internal Server Error {n}"));
     let twilio = FakeTwilio::start([failed(1), failed(2), failed(3), Answer::call_created(CALL_SID)]).await;
-    let err = api(twilio.base_url()).place_call(&account(), &call(), &QUICK).await.unwrap_err();
+    let err = api(twilio.base_url()).place_call(&account(), &call_to_place(), &QUICK).await.unwrap_err();
     assert_eq!(err.to_string(), "Twilio answered 500, error 20500: Internal Server Error 3");
     assert_eq!(err.refusal(), Some(Refusal::Unavailable));
     assert_eq!(twilio.requests().len(), 3, "QUICK allows 3 requests in all");
@@ -103,7 +93,7 @@ async fn a_connection_refused_is_retried() {
     // Nothing to count requests on: the waits between attempts show the retries.
     let retry = Retry { attempts: 3, first_backoff: Duration::from_millis(100) };
     let started = Instant::now();
-    let err = api(&unreachable_base_url()).place_call(&account(), &call(), &retry).await.unwrap_err();
+    let err = api(&unreachable_base_url()).place_call(&account(), &call_to_place(), &retry).await.unwrap_err();
     assert!(matches!(&err, ApiError::Unreachable(why) if why.starts_with("cannot reach http://127.0.0.1:")), "{err:?}");
     assert!(err.is_retryable() && !err.outcome_unknown());
     assert!(started.elapsed() >= Duration::from_millis(300), "waited 100 then 200 ms between 3 attempts: {:?}", started.elapsed());
@@ -113,7 +103,7 @@ async fn a_connection_refused_is_retried() {
 async fn no_answer_after_sending_is_never_retried() {
     let twilio = FakeTwilio::start([Answer::Silence, Answer::call_created(CALL_SID)]).await;
     let api = api(twilio.base_url()).with_timeout(Duration::from_millis(300));
-    let err = api.place_call(&account(), &call(), &QUICK).await.unwrap_err();
+    let err = api.place_call(&account(), &call_to_place(), &QUICK).await.unwrap_err();
     assert_eq!(
         err,
         ApiError::NoAnswer(format!("no answer from {} in time: Twilio may or may not have placed the call", twilio.base_url()))
@@ -126,7 +116,7 @@ async fn no_answer_after_sending_is_never_retried() {
 async fn a_gateway_timeout_is_an_unknown_outcome_not_a_refusal() {
     // The gateway had passed the request on to Twilio, which may have placed the call.
     let twilio = FakeTwilio::start([Answer::twilio_error(504, 20504, "Gateway Timeout"), Answer::call_created(CALL_SID)]).await;
-    let err = api(twilio.base_url()).place_call(&account(), &call(), &QUICK).await.unwrap_err();
+    let err = api(twilio.base_url()).place_call(&account(), &call_to_place(), &QUICK).await.unwrap_err();
     assert!(err.outcome_unknown() && !err.is_retryable(), "{err:?}");
     assert!(err.to_string().ends_with("Twilio may or may not have placed the call"), "{err}");
     assert_eq!(twilio.requests().len(), 1);
@@ -135,7 +125,7 @@ async fn a_gateway_timeout_is_an_unknown_outcome_not_a_refusal() {
 #[tokio::test]
 async fn a_refused_key_is_the_operators_problem_and_not_retried() {
     let twilio = FakeTwilio::start([Answer::twilio_error(401, 20003, "Authenticate"), Answer::call_created(CALL_SID)]).await;
-    let err = api(twilio.base_url()).place_call(&account(), &call(), &QUICK).await.unwrap_err();
+    let err = api(twilio.base_url()).place_call(&account(), &call_to_place(), &QUICK).await.unwrap_err();
     assert_eq!(err.refusal(), Some(Refusal::Credentials));
     assert!(err.to_string().starts_with("Twilio refused the API key (401, error 20003): Authenticate."), "{err}");
     assert_eq!(twilio.requests().len(), 1);
@@ -144,7 +134,7 @@ async fn a_refused_key_is_the_operators_problem_and_not_retried() {
 #[tokio::test]
 async fn a_placed_call_whose_sid_cannot_be_read_is_unexpected_and_not_retried() {
     let twilio = FakeTwilio::start([Answer::call_created("CA1"), Answer::call_created(CALL_SID)]).await;
-    let err = api(twilio.base_url()).place_call(&account(), &call(), &QUICK).await.unwrap_err();
+    let err = api(twilio.base_url()).place_call(&account(), &call_to_place(), &QUICK).await.unwrap_err();
     assert!(matches!(&err, ApiError::Unexpected(why) if why.starts_with("Twilio placed the call but its answer's sid")), "{err:?}");
     assert!(!err.is_retryable());
     assert_eq!(twilio.requests().len(), 1, "the call exists: asking again would ring twice");
