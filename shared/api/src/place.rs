@@ -64,9 +64,24 @@ pub(crate) struct PlaceCallBody {
     #[schema(pattern = r"^[A-Za-z0-9._:@-]{1,128}$")]
     job_id: Option<String>,
     /// More links, each kept as `crm_{name}`.
+    #[schema(schema_with = crm_links)]
     crm: Option<BTreeMap<String, String>>,
     /// Record the conversation; the tracking number's setting when left out.
     record: Option<bool>,
+}
+
+/// `crm`'s schema, as `CrmLinks` takes the links: a name becomes `crm_{name}`
+/// unless it starts so, and must then be up to 44 of `A-Z a-z 0-9 _`; each
+/// value is an id.
+fn crm_links() -> utoipa::openapi::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+    let text = |pattern: &str| ObjectBuilder::new().schema_type(Type::String).pattern(Some(pattern));
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::Object, Type::Null]))
+        .description(Some("More links, each kept as `crm_{name}`."))
+        .property_names(Some(text(r"^(crm_[A-Za-z0-9_]{0,40}|[A-Za-z0-9_]{0,40})$")))
+        .additional_properties(Some(text(r"^[A-Za-z0-9._:@-]{1,128}$")))
+        .build()
 }
 
 /// Places the call `request` asks for, as `principal`, and answers `201` with

@@ -217,6 +217,7 @@ async fn another_tenants_tracking_number_is_refused_and_nothing_is_placed() {
         (json!({"to": CUSTOMER, "agentPhone": TRACKING}), "agentPhone", "is the tracking number the call is placed from"),
         (json!({"to": CUSTOMER, "agentPhone": "x"}), "agentPhone", "is not an E.164"),
         (json!({"to": CUSTOMER, "contactId": "<b>"}), "contactId", "is not a valid id"),
+        (json!({"to": CUSTOMER, "crm": {"a-b": "x"}}), "crm_a-b", "is not a valid CRM parameter name"),
         (json!({"to": CUSTOMER, "from": TRACKING}), "from", "unknown field `from`"),
         (json!({}), "to", "missing field `to`"),
     ];
