@@ -15,6 +15,7 @@ mod stats;
 mod storage;
 mod token;
 mod verify;
+mod webhooks;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -52,6 +53,9 @@ enum Command {
     /// Signs a request as Twilio would, or checks a signature
     #[command(subcommand)]
     Signature(signature::Command),
+    /// The signed webhooks sent to CRMs: `listen` receives and checks them, to watch deliveries by hand
+    #[command(subcommand)]
+    Webhooks(webhooks::Command),
 }
 
 #[derive(Subcommand)]
@@ -118,6 +122,7 @@ async fn run(cli: Cli) -> ExitCode {
         Command::Smoke(args) => smoke::run(args).await,
         Command::Token(args) => token::run(args),
         Command::Signature(command) => signature::run(command),
+        Command::Webhooks(command) => webhooks::run(command).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,6 +1,7 @@
 //! `calltrack serve`: the functions' own handlers behind one local HTTP server,
-//! with the routes of template.yaml, and the replay function's loop on the
-//! callback queue. What `sam local start-api` would give, without Docker;
+//! with the routes of template.yaml, the replay function's loop on the
+//! callback queue, the dispatch function's on the calls table's stream, and
+//! the deliver function's on the webhook queue. What `sam local start-api` would give, without Docker;
 //! meant for ngrok and a real Twilio number. The API's routes (`/api/…` but
 //! Twilio's) go to the api function's handler, behind the JWT authorizer
 //! played as API Gateway plays it (`authorizer.rs`).
@@ -11,11 +12,17 @@ use crate::{Failure, storage};
 use calltrack_api::place::Dialer;
 use calltrack_api::{Api, ApiRequest};
 use calltrack_dynamo::DynamoStore;
+use calltrack_dynamo::changes::StreamReader;
+use calltrack_outbox::copy::Copier;
+use calltrack_outbox::dispatch::{Dispatcher, dispatch};
+use calltrack_outbox::{deliver, work};
+use calltrack_s3::RecordingBucket;
 use calltrack_service::aws::sdk_config;
-use calltrack_service::{App, Route, replay};
+use calltrack_service::{App, Route};
 use calltrack_sqs::SqsQueue;
 use calltrack_twilio::Keyring;
 use calltrack_twilio_api::Retry;
+use calltrack_webhooks::Sender;
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::server::conn::http1;
@@ -45,6 +52,10 @@ pub struct Args {
     /// (its dead-letter queue is <name>-dead-letter)
     #[arg(long, default_value = "calltrack-callbacks")]
     queue_name: String,
+    /// The webhook queue created on --sqs-endpoint-url when WEBHOOK_QUEUE_URL is not set
+    /// (its dead-letter queue is <name>-dead-letter)
+    #[arg(long, default_value = "calltrack-webhooks")]
+    webhook_queue_name: String,
     /// The OIDC issuer whose JWTs the API accepts, as its tokens' iss claim has
     /// it (e.g. the stack's Cognito user pool); without one every API request is
     /// answered 401
@@ -57,7 +68,14 @@ pub struct Args {
     /// API: a key published in this repository, so never where the internet reaches
     #[arg(long, conflicts_with = "jwt_issuer")]
     dev_tokens: bool,
-    /// The API key the API places calls with (POST /api/calls); without one it places none
+    /// The bucket finished recordings are copied into, with the Twilio API key below
+    /// [default: $RECORDING_BUCKET; with --s3-endpoint-url alone, calltrack-recordings is created there]
+    #[arg(long)]
+    recording_bucket: Option<String>,
+    /// S3 endpoint, e.g. moto's server; AWS when unset
+    #[arg(long, env = "AWS_ENDPOINT_URL_S3")]
+    s3_endpoint_url: Option<String>,
+    /// The API key the API places calls with (POST /api/calls), and recordings are fetched with; without one it does neither
     #[command(flatten)]
     twilio: TwilioAccess,
     #[command(flatten)]
@@ -82,17 +100,31 @@ pub async fn run(args: Args) -> Result<(), Failure> {
     let address = listener.local_addr().map_err(|e| Failure::from(e.to_string()))?;
     let base = args.public_base_url.clone().unwrap_or_else(|| format!("http://{address}"));
     let settings = calltrack_service::Settings { public_base_url: Some(base.trim_end_matches('/').to_owned()), ..args.storage.settings()? };
-    let queue = queue(&args, settings.callback_queue_url.as_deref()).await?;
+    let callback_queue = args.queue_url.as_deref().or(settings.callback_queue_url.as_deref());
+    let queue = local_or_named_queue(&args, callback_queue, &args.queue_name, MAX_RECEIVE_COUNT).await?;
+    // One receive more than the backoff has waits, as template.yaml's WebhookQueue.
+    let webhook_receives = settings.webhook_backoff.len() as u32 + 1;
+    let webhook_queue =
+        local_or_named_queue(&args, settings.webhook_queue_url.as_deref(), &args.webhook_queue_name, webhook_receives).await?;
     let authorizer = match args.jwt_issuer.as_deref().filter(|i| !i.trim().is_empty()) {
         Some(issuer) => Some(JwtAuthorizer::discover(issuer, &args.jwt_audience).await?),
         None if args.dev_tokens => Some(JwtAuthorizer::dev()),
         None => None,
     };
-    let api = Api::new(args.storage.store().await?, settings.clone());
-    let api = match args.twilio.optional_api().await? {
-        Some(twilio) => api.with_dialer(Dialer { twilio, retry: Retry::default() }),
-        None => api,
+    let twilio = args.twilio.optional_api().await?;
+    let bucket = bucket(&args, settings.recording_bucket.as_deref()).await?;
+    let mut api = Api::new(args.storage.store().await?, settings.clone());
+    if let Some(twilio) = &twilio {
+        api = api.with_dialer(Dialer { twilio: twilio.clone(), retry: Retry::default() });
+    }
+    if let Some(bucket) = &bucket {
+        api = api.with_recordings(bucket.clone());
+    }
+    let copier = match (twilio, bucket) {
+        (Some(twilio), Some(bucket)) => Some(Copier { twilio, bucket, delete_from_twilio: settings.delete_recordings_from_twilio }),
+        _ => None,
     };
+    let calls_table = settings.tables.calls.clone();
     let mut app = App::new(args.storage.store().await?, Keyring::parse(&args.auth_token)?, settings, "serve");
     if let Some(queue) = &queue {
         app = app.with_queue(queue.clone());
@@ -106,11 +138,34 @@ pub async fn run(args: Args) -> Result<(), Failure> {
         Some(authorizer) => println!("  the API ({base}/api/calls, /api/numbers, /api/stats): JWTs of {}", authorizer.issuer()),
         None => println!("  the API ({base}/api/calls, /api/numbers, /api/stats): answered 401 without --jwt-issuer or --dev-tokens"),
     }
+    let settings = server.app.settings();
+    match (&copier, &queue) {
+        (Some(copier), Some(_)) => println!(
+            "  finished recordings are copied into s3://{}{}",
+            copier.bucket.bucket(),
+            if settings.delete_recordings_from_twilio { ", then deleted from Twilio" } else { "" }
+        ),
+        _ => println!(
+            "  recordings stay at Twilio: copying them needs a bucket (--recording-bucket or --s3-endpoint-url), a Twilio API key and the queue"
+        ),
+    }
+    let dispatcher = Dispatcher { copies: queue.clone().filter(|_| copier.is_some()), webhooks: webhook_queue.clone() };
+    let (streams, dynamo) = (args.storage.streams_client().await, args.storage.client().await);
+    let endpoints = args.storage.store().await?;
+    tokio::spawn(async move { follow_stream(&dynamo, streams, &calls_table, &dispatcher, &endpoints).await });
+    match webhook_queue {
+        Some(queue) => {
+            println!("  webhooks (PUT /api/webhooks) are delivered from {}", queue.url());
+            let (server, sender) = (server.clone(), Sender::new().map_err(|e| Failure::from(e.to_string()))?);
+            tokio::spawn(async move { deliver::poll(server.api.store(), &sender, server.app.settings(), &queue).await });
+        }
+        None => println!("  no webhook queue (WEBHOOK_QUEUE_URL or --sqs-endpoint-url): no webhooks are sent"),
+    }
     match queue {
         Some(queue) => {
             println!("  callbacks that storage cannot take go to {} and are applied from there", queue.url());
             let server = server.clone();
-            tokio::spawn(async move { replay::poll(server.app.store(), server.app.settings(), &queue).await });
+            tokio::spawn(async move { work::poll(server.app.store(), server.app.settings(), copier.as_ref(), &queue).await });
         }
         None => println!("  no callback queue (--queue-url or --sqs-endpoint-url): a callback that storage cannot take is answered 503"),
     }
@@ -132,10 +187,10 @@ pub async fn run(args: Args) -> Result<(), Failure> {
     }
 }
 
-/// The callback queue: the one named, or a local one created on the SQS endpoint given.
-async fn queue(args: &Args, from_settings: Option<&str>) -> Result<Option<SqsQueue>, Failure> {
+/// A queue: the one named, or a local one called `name` (and its dead-letter
+/// queue, after `max_receive_count` receives) created on the SQS endpoint given.
+async fn local_or_named_queue(args: &Args, url: Option<&str>, name: &str, max_receive_count: u32) -> Result<Option<SqsQueue>, Failure> {
     let endpoint = args.sqs_endpoint_url.as_deref().filter(|e| !e.trim().is_empty());
-    let url = args.queue_url.as_deref().or(from_settings);
     if url.is_none() && endpoint.is_none() {
         return Ok(None);
     }
@@ -146,10 +201,71 @@ async fn queue(args: &Args, from_settings: Option<&str>) -> Result<Option<SqsQue
     let client = aws_sdk_sqs::Client::from_conf(config.build());
     Ok(Some(match url {
         Some(url) => SqsQueue::new(client, url),
-        None => {
-            calltrack_sqs::create_local(&client, &args.queue_name, MAX_RECEIVE_COUNT).await.map_err(|e| Failure::from(e.to_string()))?.0
-        }
+        None => calltrack_sqs::create_local(&client, name, max_receive_count).await.map_err(|e| Failure::from(e.to_string()))?.0,
     }))
+}
+
+/// The bucket recordings are copied into: the one named, or a local one created on the S3 endpoint given.
+async fn bucket(args: &Args, from_settings: Option<&str>) -> Result<Option<RecordingBucket>, Failure> {
+    let endpoint = args.s3_endpoint_url.as_deref().filter(|e| !e.trim().is_empty());
+    let name = args.recording_bucket.as_deref().or(from_settings);
+    if name.is_none() && endpoint.is_none() {
+        return Ok(None);
+    }
+    let mut config = aws_sdk_s3::config::Builder::from(&sdk_config(endpoint).await);
+    if let Some(endpoint) = endpoint {
+        // A local S3 (moto's server) has no bucket host names.
+        config = config.endpoint_url(endpoint).force_path_style(true);
+    }
+    let client = aws_sdk_s3::Client::from_conf(config.build());
+    Ok(Some(match name {
+        Some(name) => RecordingBucket::new(client, name),
+        None => calltrack_s3::create_local(&client, LOCAL_BUCKET).await.map_err(|e| Failure::from(e.to_string()))?,
+    }))
+}
+
+/// The bucket created on --s3-endpoint-url when no --recording-bucket is given.
+const LOCAL_BUCKET: &str = "calltrack-recordings";
+
+/// The dispatch function's work, in process: the calls table's stream read
+/// as Lambda's event source would, each batch dispatched until it is (a batch
+/// that could not be queued is tried again, as the stream would give it again).
+async fn follow_stream(
+    dynamo: &aws_sdk_dynamodb::Client,
+    streams: aws_sdk_dynamodbstreams::Client,
+    table: &str,
+    dispatcher: &Dispatcher,
+    endpoints: &DynamoStore,
+) {
+    let pause = std::time::Duration::from_millis(250);
+    let mut reader = loop {
+        match StreamReader::open(dynamo, streams.clone(), table).await {
+            Ok(reader) => break reader,
+            Err(err) => {
+                lambda_http::tracing::warn!(table, reason = %err, "cannot read the calls table's stream yet (`calltrack tables create` gives it one)");
+                tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+            }
+        }
+    };
+    loop {
+        let records = match reader.next_batch().await {
+            Ok(records) => records,
+            Err(err) => {
+                lambda_http::tracing::warn!(reason = %err, "could not read the calls table's stream");
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                continue;
+            }
+        };
+        // Four reads a second, as Lambda polls a stream's shard: no busier on DynamoDB Local under load.
+        tokio::time::sleep(pause).await;
+        if records.is_empty() {
+            continue;
+        }
+        while let Err(err) = dispatch(dispatcher, endpoints, records.clone()).await {
+            lambda_http::tracing::warn!(reason = %err, "stream batch not dispatched; trying again");
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        }
+    }
 }
 
 /// One HTTP request through the same handlers the Lambdas run: the API's

@@ -60,6 +60,11 @@ impl Storage {
         aws_sdk_dynamodb::Client::new(&sdk_config(self.endpoint()).await)
     }
 
+    /// The tables' streams, where the tables are.
+    pub async fn streams_client(&self) -> aws_sdk_dynamodbstreams::Client {
+        aws_sdk_dynamodbstreams::Client::new(&sdk_config(self.endpoint()).await)
+    }
+
     pub fn tables(&self) -> Result<TableNames, Failure> {
         Ok(self.settings()?.tables)
     }

@@ -81,6 +81,12 @@ pub fn queue_name() -> String {
     format!("cli-{}-{}-callbacks", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed))
 }
 
+/// A webhook queue name no other test uses, for `calltrack serve --webhook-queue-name`.
+pub fn webhook_queue_name() -> String {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    format!("cli-{}-{}-webhooks", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
 /// `calltrack serve` with `extra` arguments. Its queue is on the moto server
 /// that `make test` runs (AWS_ENDPOINT_URL_SQS); a failed callback is tried
 /// again after 1 s, doubled each time.
@@ -100,6 +106,8 @@ pub fn serve_env(storage: &[String], extra: &[&str], log: Option<&std::path::Pat
         .args(["serve", "--port", "0", "--auth-token", TOKEN])
         .args(storage)
         .args(extra)
+        // A webhook queue of its own: another test's deliveries name endpoints in other tables.
+        .args(["--webhook-queue-name", &webhook_queue_name()])
         .envs(env.iter().copied())
         .env("RUST_LOG", if log.is_some() { "info" } else { "warn" })
         .env("REPLAY_BACKOFF_SECONDS", "1")

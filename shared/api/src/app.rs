@@ -4,10 +4,12 @@
 use crate::place::{self, Dialer};
 use crate::principal::Principal;
 use crate::problem::Problem;
-use crate::{calls, numbers, stats};
+use crate::{calls, numbers, recording, stats, webhooks};
 use calltrack_core::ports::{
-    CountCalls, DisposeCalls, KeepIdempotencyKeys, KeptAnswer, LimitRate, LookUpNumbers, ManageTenantNumbers, ReadCalls, RecordCalls,
+    CountCalls, DisposeCalls, KeepIdempotencyKeys, KeepWebhookEndpoints, KeptAnswer, LimitRate, LogDeliveries, LookUpNumbers,
+    ManageTenantNumbers, ReadCalls, RecordCalls,
 };
+use calltrack_s3::RecordingBucket;
 use calltrack_service::Settings;
 use lambda_http::tracing;
 use std::collections::HashMap;
@@ -81,12 +83,18 @@ enum Resource<'a> {
     Calls,
     /// `/api/calls/{callSid}`
     Call(&'a str),
+    /// `/api/calls/{callSid}/recording`
+    Recording(&'a str),
     /// `/api/numbers`
     Numbers,
     /// `/api/numbers/{phoneNumber}`
     Number(&'a str),
     /// `/api/stats`
     Stats,
+    /// `/api/webhooks`
+    Webhooks,
+    /// `/api/webhooks/deliveries`
+    WebhookDeliveries,
     /// `/api/openapi.json`, the only resource that needs no token
     OpenApi,
 }
@@ -98,6 +106,8 @@ impl<'a> Resource<'a> {
         match path.trim_end_matches('/') {
             "/api/stats" => return Some(Resource::Stats),
             "/api/openapi.json" => return Some(Resource::OpenApi),
+            "/api/webhooks" => return Some(Resource::Webhooks),
+            "/api/webhooks/deliveries" => return Some(Resource::WebhookDeliveries),
             _ => {}
         }
         let (collection, rest) = [("/api/calls", Resource::Calls), ("/api/numbers", Resource::Numbers)]
@@ -105,6 +115,10 @@ impl<'a> Resource<'a> {
             .find_map(|(prefix, collection)| Some((collection, path.strip_prefix(prefix)?)))?;
         match rest.trim_end_matches('/') {
             "" => Some(collection),
+            item if collection == Resource::Calls && item.ends_with("/recording") => {
+                let sid = item.strip_prefix('/')?.strip_suffix("/recording").filter(|sid| !sid.is_empty() && !sid.contains('/'))?;
+                Some(Resource::Recording(sid))
+            }
             item => {
                 let item = item.strip_prefix('/').filter(|item| !item.contains('/'))?;
                 Some(if collection == Resource::Calls { Resource::Call(item) } else { Resource::Number(item) })
@@ -116,7 +130,8 @@ impl<'a> Resource<'a> {
     fn allows(self) -> &'static str {
         match self {
             Resource::Calls => "GET, POST",
-            Resource::Numbers | Resource::Stats | Resource::OpenApi => "GET",
+            Resource::Numbers | Resource::Stats | Resource::OpenApi | Resource::Recording(_) | Resource::WebhookDeliveries => "GET",
+            Resource::Webhooks => "GET, PUT",
             Resource::Call(_) => "GET, PATCH",
             Resource::Number(_) => "PUT, DELETE",
         }
@@ -129,14 +144,31 @@ pub struct Api<S> {
     settings: Settings,
     /// Places calls; `None` without a Twilio API key.
     dialer: Option<Dialer>,
+    /// Where recordings are kept; `None` when they stay at Twilio.
+    recordings: Option<RecordingBucket>,
 }
 
 impl<S> Api<S>
 where
-    S: ReadCalls + DisposeCalls + CountCalls + LookUpNumbers + ManageTenantNumbers + KeepIdempotencyKeys + LimitRate + RecordCalls + Sync,
+    S: ReadCalls
+        + DisposeCalls
+        + CountCalls
+        + LookUpNumbers
+        + ManageTenantNumbers
+        + KeepIdempotencyKeys
+        + LimitRate
+        + RecordCalls
+        + KeepWebhookEndpoints
+        + LogDeliveries
+        + Sync,
 {
     pub fn new(store: S, settings: Settings) -> Self {
-        Api { store, settings, dialer: None }
+        Api { store, settings, dialer: None, recordings: None }
+    }
+
+    /// The API linking to recordings in `bucket` (`GET /api/calls/{callSid}/recording`).
+    pub fn with_recordings(self, bucket: RecordingBucket) -> Self {
+        Api { recordings: Some(bucket), ..self }
     }
 
     /// The API placing calls through `dialer` (`POST /api/calls`).
@@ -180,8 +212,19 @@ where
             (Resource::Calls, "GET") => ApiResponse::json(&calls::list(&self.store, &principal, &request.query).await?),
             (Resource::Calls, "POST") => place::place(&self.store, self.dialer.as_ref(), &self.settings, &principal, request).await,
             (Resource::Call(sid), "GET") => ApiResponse::json(&calls::get(&self.store, &principal, sid).await?),
+            (Resource::Recording(sid), "GET") => {
+                let lasts = self.settings.recording_link;
+                ApiResponse::json(&recording::link(&self.store, self.recordings.as_ref(), lasts, &principal, sid).await?)
+            }
             (Resource::Call(sid), "PATCH") => ApiResponse::json(&calls::dispose(&self.store, &principal, sid, &request.body).await?),
             (Resource::Stats, "GET") => ApiResponse::json(&stats::stats(&self.store, &principal, &request.query).await?),
+            (Resource::Webhooks, "GET") => ApiResponse::json(&webhooks::get(&self.store, &principal).await?),
+            (Resource::Webhooks, "PUT") => {
+                ApiResponse::json(&webhooks::put(&self.store, &principal, &request.body, calltrack_service::app::now_ms()).await?)
+            }
+            (Resource::WebhookDeliveries, "GET") => {
+                ApiResponse::json(&webhooks::deliveries(&self.store, &principal, &request.query).await?)
+            }
             (Resource::Numbers, "GET") => ApiResponse::json(&numbers::list(&self.store, &principal).await?),
             (Resource::Number(number), "PUT") => ApiResponse::json(&numbers::put(&self.store, &principal, number, &request.body).await?),
             (Resource::Number(number), "DELETE") => {
@@ -204,19 +247,27 @@ mod tests {
         assert_eq!(Resource::find("/api/calls/"), Some(Resource::Calls));
         assert_eq!(Resource::find("/api/calls/CA1"), Some(Resource::Call("CA1")));
         assert_eq!(Resource::find("/api/calls/CA1/"), Some(Resource::Call("CA1")));
+        assert_eq!(Resource::find("/api/calls/CA1/recording"), Some(Resource::Recording("CA1")));
+        assert_eq!(Resource::find("/api/calls/CA1/recording/"), Some(Resource::Recording("CA1")));
         assert_eq!(Resource::find("/api/numbers"), Some(Resource::Numbers));
         assert_eq!(Resource::find("/api/stats"), Some(Resource::Stats));
         assert_eq!(Resource::find("/api/openapi.json"), Some(Resource::OpenApi));
+        assert_eq!(Resource::find("/api/webhooks"), Some(Resource::Webhooks));
+        assert_eq!(Resource::find("/api/webhooks/deliveries/"), Some(Resource::WebhookDeliveries));
         assert_eq!(Resource::find("/calltrack/api/calls"), Some(Resource::Calls), "under a custom domain's base path");
         assert_eq!(Resource::find("/api/numbers/%2B18005551212"), Some(Resource::Number("%2B18005551212")));
         for none in [
             "/api",
             "/api/callsx",
             "/api/calls/CA1/events",
+            "/api/calls//recording",
+            "/api/calls/CA1/x/recording",
+            "/api/numbers/1/recording",
             "/api/numbersx",
             "/api/numbers/1/2",
             "/api/stats/x",
             "/api/statsx",
+            "/api/webhooks/x",
             "/api/twilio/voice/answer",
             "/",
         ] {

@@ -6,6 +6,7 @@ use crate::app::{Api, ApiRequest, ApiResponse};
 use crate::place::Dialer;
 use base64::Engine;
 use calltrack_dynamo::DynamoStore;
+use calltrack_s3::RecordingBucket;
 use calltrack_service::Settings;
 use calltrack_service::aws::sdk_config;
 use calltrack_twilio_api::{Credentials, Retry, TwilioApi};
@@ -20,9 +21,14 @@ pub async fn run() -> Result<(), lambda_http::Error> {
     let aws = sdk_config(None).await;
     let store: DynamoStore = calltrack_service::lambda::store(&aws, &settings).await;
     let dialer = dialer(&aws, &settings).await?;
+    let recording_bucket = settings.recording_bucket.clone();
     let api = Api::new(store, settings);
     let api = match dialer {
         Some(dialer) => api.with_dialer(dialer),
+        None => api,
+    };
+    let api = match &recording_bucket {
+        Some(bucket) => api.with_recordings(RecordingBucket::new(aws_sdk_s3::Client::new(&aws), bucket)),
         None => api,
     };
     let api = &api;

@@ -5,7 +5,7 @@
 //! never shows one tenant another's data: another tenant's call is a 404.
 //! Errors are RFC 9457 problem details naming the field ([`problem`]).
 //!
-//! [`app`] routes a request; [`calls`], [`place`] (click-to-call), [`numbers`] and [`stats`] hold the routes; [`lambda`] is
+//! [`app`] routes a request; [`calls`], [`place`] (click-to-call), [`recording`] (a link that plays one), [`numbers`], [`stats`] and [`webhooks`] hold the routes; [`lambda`] is
 //! the function's init and its API Gateway events.
 
 pub mod app;
@@ -16,6 +16,8 @@ pub mod openapi;
 pub mod place;
 pub mod principal;
 pub mod problem;
+pub mod recording;
 pub mod stats;
+pub mod webhooks;
 
 pub use app::{Api, ApiRequest, ApiResponse};

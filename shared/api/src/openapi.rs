@@ -10,8 +10,11 @@ use crate::calls::{CallList, Disposed};
 use crate::numbers::{NumberBody, NumberList};
 use crate::place::PlaceCallBody;
 use crate::problem::{InvalidParam, Problem};
+use crate::recording::RecordingLink;
 use crate::stats::{Group, Stats, Totals};
+use crate::webhooks::{Deliveries, Endpoints, EndpointsBody};
 use calltrack_core::disposition::LeadStatus;
+use calltrack_core::outbox::WebhookPayload;
 use calltrack_core::tracking_number::TrackingNumber;
 use calltrack_core::view::{CallSummary, CallView};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
@@ -31,8 +34,21 @@ Every route but this description needs a bearer JWT that API Gateway's authorize
 from its claims, and another tenant's data is a 404 as if it did not exist. Errors are RFC 9457 problem details naming the field.",
         license(name = "MIT")
     ),
-    paths(list_calls, place_call, get_call, patch_call, get_stats, list_numbers, put_number, delete_number),
-    components(schemas(Problem, InvalidParam, Group, Totals, TrackingNumber)),
+    paths(
+        list_calls,
+        place_call,
+        get_call,
+        patch_call,
+        get_recording,
+        get_stats,
+        list_numbers,
+        put_number,
+        delete_number,
+        get_webhooks,
+        put_webhooks,
+        get_deliveries
+    ),
+    components(schemas(Problem, InvalidParam, Group, Totals, TrackingNumber, WebhookPayload)),
     modifiers(&BearerAuth),
     security(("bearer" = []))
 )]
@@ -185,6 +201,65 @@ impl utoipa::ToSchema for Tag {}
     )
 )]
 fn patch_call() {}
+
+/// A link that plays the call's recording (MP3) from our own bucket until it expires: no token needed to
+/// follow it, so a CRM can give it to a browser's audio player. Recordings are copied there once Twilio
+/// has finished them.
+#[utoipa::path(
+    get,
+    path = "/api/calls/{callSid}/recording",
+    params(("callSid" = String, Path, pattern = "^CA[0-9a-fA-F]{32}$")),
+    responses(
+        (status = 200, description = "The link", body = RecordingLink),
+        (status = 400, description = "A callSid that is not one", body = Problem, content_type = PROBLEM),
+        (status = 403, description = "A token without a tenant", body = Problem, content_type = PROBLEM),
+        (status = 404, description = "No such call in this tenant, or no recording of it in our bucket (yet)", body = Problem, content_type = PROBLEM),
+        AnyRoute,
+    )
+)]
+fn get_recording() {}
+
+/// The tenant's webhook endpoints, each with the secret its deliveries are signed with (Standard Webhooks).
+#[utoipa::path(
+    get,
+    path = "/api/webhooks",
+    responses(
+        (status = 200, description = "The endpoints", body = Endpoints),
+        (status = 403, description = "A token without a tenant, or not an admin's", body = Problem, content_type = PROBLEM),
+        AnyRoute,
+    )
+)]
+fn get_webhooks() {}
+
+/// Replaces the tenant's webhook endpoints (at most 10). An endpoint whose URL was there keeps its id and secret
+/// unless a secret is given; a new one gets a new secret. Each hears `call.started`, `call.completed`,
+/// `call.qualified`, `call.recording` and `call.updated`, or the ones it names; the body of each is a `WebhookPayload`.
+#[utoipa::path(
+    put,
+    path = "/api/webhooks",
+    request_body(content = EndpointsBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The endpoints as kept, with their secrets", body = Endpoints),
+        (status = 400, description = "A field named in invalidParams", body = Problem, content_type = PROBLEM),
+        (status = 403, description = "A token without a tenant, or not an admin's", body = Problem, content_type = PROBLEM),
+        AnyRoute,
+    )
+)]
+fn put_webhooks() {}
+
+/// The latest attempts at delivering the tenant's events (kept a week), newest first, with each endpoint's answer.
+#[utoipa::path(
+    get,
+    path = "/api/webhooks/deliveries",
+    params(("limit" = Option<u32>, Query, minimum = 1, maximum = 200, description = "How many (default 50)")),
+    responses(
+        (status = 200, description = "The attempts", body = Deliveries),
+        (status = 400, description = "A parameter named in invalidParams", body = Problem, content_type = PROBLEM),
+        (status = 403, description = "A token without a tenant, or not an admin's", body = Problem, content_type = PROBLEM),
+        AnyRoute,
+    )
+)]
+fn get_deliveries() {}
 
 /// The tenant's counts over whole days (UTC), grouped, read from counters kept as calls are written.
 #[utoipa::path(

@@ -20,6 +20,7 @@
 
 use crate::crm::CrmLinks;
 use crate::disposition::{Disposition, DispositionChange, Verdict};
+use crate::outbox::RecordingCopy;
 use crate::placement::Placement;
 use crate::progress::CallProgress;
 use crate::qualification::{CallOutcome, DEFAULT_MIN_TALK_SECONDS, qualify};
@@ -134,6 +135,9 @@ pub struct Recording {
     pub duration_seconds: Option<u32>,
     pub channels: Option<u32>,
     pub source: Option<String>,
+    /// Where our own bucket keeps its audio, once copied from Twilio
+    /// ([`RecordingCopy::key`](crate::outbox::RecordingCopy::key)).
+    pub bucket_key: Option<String>,
 }
 
 impl Recording {
@@ -147,6 +151,29 @@ impl Recording {
             RecordingStatus::Absent => 0,
         };
         (status, &self.sid)
+    }
+
+    /// The recording a call keeps of two: the greater [`Recording::rank`]. Two
+    /// reports of the same recording complete each other (the copy into our
+    /// bucket knows only its key), the greater rank's facts first; of equal
+    /// ranks, the greater of each, so that their order never matters.
+    fn merge(a: Recording, b: Recording) -> Recording {
+        let (kept, other) = if a.rank() >= b.rank() { (a, b) } else { (b, a) };
+        if kept.sid != other.sid {
+            return kept;
+        }
+        let tie = kept.rank() == other.rank();
+        fn pick<T: Ord>(tie: bool, kept: Option<T>, other: Option<T>) -> Option<T> {
+            if tie { kept.max(other) } else { kept.or(other) }
+        }
+        Recording {
+            url: pick(tie, kept.url, other.url),
+            duration_seconds: pick(tie, kept.duration_seconds, other.duration_seconds),
+            channels: pick(tie, kept.channels, other.channels),
+            source: pick(tie, kept.source, other.source),
+            bucket_key: pick(tie, kept.bucket_key, other.bucket_key),
+            ..kept
+        }
     }
 
     fn is_voicemail(&self) -> bool {
@@ -209,7 +236,7 @@ impl Call {
         // Equal progress keys have equal statuses: the key encodes the status.
         let (progress, status) = (self.progress, self.status).max((other.progress, other.status));
         let recording = match (self.recording, other.recording) {
-            (Some(a), Some(b)) => Some(std::cmp::max_by(a, b, |a, b| a.rank().cmp(&b.rank()))),
+            (Some(a), Some(b)) => Some(Recording::merge(a, b)),
             (a, b) => a.or(b),
         };
         Call {
@@ -459,6 +486,8 @@ pub enum EventId {
     },
     /// A recording status callback: each recording reports each status once.
     Recording { sid: RecordingSid, status: RecordingStatus },
+    /// A recording's audio copied into our own bucket: once per recording.
+    RecordingCopied { sid: RecordingSid },
 }
 
 /// Which webhook an event came from.
@@ -478,6 +507,8 @@ pub enum EventKind {
     Owner,
     /// The call placed through our API (click-to-call).
     Placed,
+    /// A recording's audio copied into our own bucket.
+    RecordingCopied,
 }
 
 impl EventKind {
@@ -490,6 +521,7 @@ impl EventKind {
             EventKind::Recording => "recording",
             EventKind::Owner => "owner",
             EventKind::Placed => "placed",
+            EventKind::RecordingCopied => "recording-copied",
         }
     }
 }
@@ -503,6 +535,7 @@ impl EventId {
             EventId::Placed => EventKind::Placed,
             EventId::Status { .. } => EventKind::Status,
             EventId::Recording { .. } => EventKind::Recording,
+            EventId::RecordingCopied { .. } => EventKind::RecordingCopied,
         }
     }
 }
@@ -694,9 +727,37 @@ impl CallUpdate {
             duration_seconds: hook.duration_seconds,
             channels: hook.channels,
             source: hook.source.clone(),
+            bucket_key: None,
         });
         let id = EventId::Recording { sid: hook.recording_sid, status: hook.status };
         let event = CallEvent::new(hook.call_sid, id, hook.status.as_str(), received_at, &hook.params);
         CallUpdate { call: call.derive(), event }
+    }
+
+    /// A recording's audio copied into our own bucket under `copy`'s key: the
+    /// call keeps where, and the event keeps the copy's parameters, so that a
+    /// call rebuilt from its events still finds its audio.
+    pub fn recording_copied(copy: &RecordingCopy, received_at: i64) -> Self {
+        CallUpdate::recording_copied_from(&copy.params(), received_at).expect("a copy's own parameters read back")
+    }
+
+    /// [`CallUpdate::recording_copied`] from its event's parameters; none when
+    /// they do not name a call, a recording and a key.
+    pub fn recording_copied_from(params: &Params, received_at: i64) -> Option<Self> {
+        let copy = RecordingCopy::from_params(params)?;
+        let mut call = Call::new(copy.call_sid, received_at);
+        call.account_sid = Some(copy.account_sid);
+        call.recording = Some(Recording {
+            sid: copy.recording_sid,
+            // Only a completed recording is copied.
+            status: RecordingStatus::Completed,
+            url: None,
+            duration_seconds: None,
+            channels: None,
+            source: None,
+            bucket_key: Some(copy.key()),
+        });
+        let event = CallEvent::new(copy.call_sid, EventId::RecordingCopied { sid: copy.recording_sid }, "copied", received_at, params);
+        Some(CallUpdate { call: call.derive(), event })
     }
 }

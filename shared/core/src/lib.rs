@@ -4,7 +4,9 @@
 //! what a CRM linked a call to ([`crm`]), a person's verdict on it
 //! ([`disposition`]), what it puts in the calls' index for listings and
 //! counts ([`call_index`]), a callback kept for later
-//! ([`deferred`]), a call placed through our API ([`placement`]), how readers see calls ([`view`]), and
+//! ([`deferred`]), a call placed through our API ([`placement`]), how readers see calls ([`view`]), what a
+//! change to a call sets off (webhook events, a recording's copy: [`outbox`]), a tenant's webhook
+//! endpoints and the deliveries to them ([`endpoints`]), and
 //! the small traits storage implements ([`ports`]). Plain functions over plain
 //! types: no I/O here.
 
@@ -13,8 +15,10 @@ pub mod call_index;
 pub mod crm;
 pub mod deferred;
 pub mod disposition;
+pub mod endpoints;
 #[cfg(feature = "fixtures")]
 pub mod fixtures;
+pub mod outbox;
 pub mod placement;
 pub mod ports;
 pub mod progress;

@@ -6,6 +6,7 @@ use crate::call::{Applied, Call, CallUpdate, ForeignAccount};
 use crate::call_index::{Counts, StatsQuery};
 use crate::deferred::DeferredCallback;
 use crate::disposition::DispositionChange;
+use crate::endpoints::{DeliveryAttempt, WebhookEndpoint};
 use crate::tracking_number::TrackingNumber;
 use crate::view::{CallQuery, CallSummary, CallView, Page, Scope, TenantId};
 use calltrack_twilio::fields::{CallSid, PhoneNumber};
@@ -205,4 +206,24 @@ pub trait LimitRate: Send + Sync {
     /// Takes one of the `limit` actions `tenant` may take in the second
     /// `second` (s since the epoch); `false`, counting nothing, when all are taken.
     fn take(&self, tenant: &TenantId, second: i64, limit: u32) -> impl Future<Output = Result<bool, StorageError>> + Send;
+}
+
+/// A tenant's webhook endpoints, kept whole: `PUT /api/webhooks` replaces them.
+pub trait KeepWebhookEndpoints: Send + Sync {
+    /// The tenant's endpoints; none when it has set none.
+    fn webhook_endpoints(&self, tenant: &TenantId) -> impl Future<Output = Result<Vec<WebhookEndpoint>, StorageError>> + Send;
+
+    fn set_webhook_endpoints(
+        &self,
+        tenant: &TenantId,
+        endpoints: &[WebhookEndpoint],
+    ) -> impl Future<Output = Result<(), StorageError>> + Send;
+}
+
+/// The attempts at delivering a tenant's events, kept for a while to be shown.
+pub trait LogDeliveries: Send + Sync {
+    fn log_delivery(&self, tenant: &TenantId, attempt: &DeliveryAttempt) -> impl Future<Output = Result<(), StorageError>> + Send;
+
+    /// The tenant's latest attempts, newest first, at most `limit`.
+    fn deliveries(&self, tenant: &TenantId, limit: u32) -> impl Future<Output = Result<Vec<DeliveryAttempt>, StorageError>> + Send;
 }

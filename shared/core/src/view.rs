@@ -198,6 +198,12 @@ pub struct RecordingView {
     pub channels: Option<u32>,
     /// `DialVerb` (the conversation) or `RecordVerb` (a voicemail).
     pub source: Option<String>,
+    /// Copied into our own bucket: `GET /api/calls/{callSid}/recording` plays it.
+    pub stored: bool,
+    /// Where in the bucket: for the API's link, never shown.
+    #[serde(skip)]
+    #[cfg_attr(feature = "openapi", schema(ignore))]
+    pub bucket_key: Option<String>,
 }
 
 /// One call and everything known about it, its events oldest first.
@@ -285,6 +291,8 @@ impl From<&Recording> for RecordingView {
             duration_seconds: r.duration_seconds,
             channels: r.channels,
             source: r.source.clone(),
+            stored: r.bucket_key.is_some(),
+            bucket_key: r.bucket_key.clone(),
         }
     }
 }

@@ -3,8 +3,9 @@
 
 use calltrack_core::call::{Call, CallUpdate, Changes, EventKind, ForeignAccount, Recording};
 use calltrack_core::fixtures::*;
+use calltrack_core::outbox::RecordingCopy;
 use calltrack_core::tracking_number::TrackingNumber;
-use calltrack_twilio::fields::{AccountSid, Field, RecordingSid, RecordingStatus};
+use calltrack_twilio::fields::{AccountSid, CallSid, Field, RecordingSid, RecordingStatus};
 use proptest::prelude::*;
 use std::collections::{BTreeMap, HashSet};
 
@@ -13,6 +14,14 @@ fn lifecycle() -> Vec<CallUpdate> {
     let call = Lifecycle::new(1);
     let mut updates = call.forwarded(Some(&number), 20, 45);
     updates.push(call.parent_status(1, "ringing", 0, None));
+    // Its recording copied into our bucket: completes Twilio's report of it.
+    let copy = RecordingCopy {
+        call_sid: CallSid::parse("CallSid", &call.call_sid).unwrap(),
+        account_sid: AccountSid::parse("AccountSid", call.account).unwrap(),
+        recording_sid: RecordingSid::parse("RecordingSid", &call.recording_sid).unwrap(),
+        tenant_id: Some("tenant-a".into()),
+    };
+    updates.push(CallUpdate::recording_copied(&copy, T0 + 90_000));
     updates
 }
 
@@ -80,6 +89,7 @@ fn recording(call: &Call, n: u64, status: RecordingStatus, source: &str) -> Call
         duration_seconds: Some(20),
         channels: Some(1),
         source: Some(source.into()),
+        bucket_key: None,
     });
     with
 }

@@ -87,6 +87,7 @@ pub fn call_item(call: &Call, version: u64) -> Item {
         map.opt_n("durationSeconds", recording.duration_seconds);
         map.opt_n("channels", recording.channels);
         map.opt_s("source", recording.source.as_deref());
+        map.opt_s("bucketKey", recording.bucket_key.as_deref());
         item.0.insert("recording".into(), AttributeValue::M(map.0));
     }
     if !call.crm.is_empty() {
@@ -268,6 +269,7 @@ fn event_facts(call_sid: CallSid, item: Item) -> Option<Call> {
         EventKind::Recording => CallUpdate::recording(&RecordingWebhook::parse(stored.params).ok()?, at).call,
         EventKind::Owner => Call::new(call_sid, at),
         EventKind::Placed => CallUpdate::placed_facts(call_sid, &stored.params, at),
+        EventKind::RecordingCopied => CallUpdate::recording_copied_from(&stored.params, at)?.call,
     };
     (facts.call_sid == call_sid && stored.call_sid == call_sid.as_str()).then_some(facts)
 }
@@ -305,6 +307,7 @@ pub fn event_key(id: &EventId) -> String {
             format!("status#{leg}#{seq}#{status}")
         }
         EventId::Recording { sid, status } => format!("recording#{sid}#{status}"),
+        EventId::RecordingCopied { sid } => format!("copied#{sid}"),
     }
 }
 

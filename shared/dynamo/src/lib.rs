@@ -4,6 +4,7 @@
 //! conditional writes, the queries, and (behind the `tables` feature) the
 //! tables themselves.
 
+pub mod changes;
 pub mod index;
 pub mod item;
 mod placements;
@@ -12,6 +13,7 @@ mod store;
 pub mod tables;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod webhooks;
 
 pub use store::{DynamoStore, Reindexed};
 

@@ -6,7 +6,7 @@ use crate::TableNames;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType, ScalarAttributeType,
-    TimeToLiveSpecification,
+    StreamSpecification, StreamViewType, TimeToLiveSpecification,
 };
 use calltrack_core::ports::StorageError;
 use serde::Deserialize;
@@ -25,6 +25,13 @@ pub struct TableSpec {
     pub global_secondary_indexes: Vec<IndexSpec>,
     pub time_to_live_specification: Option<TtlSpec>,
     pub billing_mode: Option<String>,
+    pub stream_specification: Option<StreamSpec>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct StreamSpec {
+    pub stream_view_type: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -139,9 +146,29 @@ async fn create_table(client: &Client, name: &str, spec: &TableSpec) -> Result<b
             .map_err(|e| storage(&e))?;
         request = request.global_secondary_indexes(gsi);
     }
-    match request.send().await {
+    let stream = spec.stream_specification.as_ref().map(|stream| {
+        StreamSpecification::builder().stream_enabled(true).stream_view_type(StreamViewType::from(stream.stream_view_type.as_str())).build()
+    });
+    let stream = stream.transpose().map_err(|e| storage(&e))?;
+    match request.set_stream_specification(stream.clone()).send().await {
         Ok(_) => {}
-        Err(err) if err.as_service_error().is_some_and(|e| e.is_resource_in_use_exception()) => return Ok(false),
+        Err(err) if err.as_service_error().is_some_and(|e| e.is_resource_in_use_exception()) => {
+            // A table made before it had a stream (an earlier `make demo`) gets one.
+            if let Some(stream) = stream {
+                let described = client.describe_table().table_name(name).send().await;
+                let has_stream = described.ok().and_then(|d| d.table?.stream_specification).is_some_and(|s| s.stream_enabled);
+                if !has_stream {
+                    client
+                        .update_table()
+                        .table_name(name)
+                        .stream_specification(stream)
+                        .send()
+                        .await
+                        .map_err(|e| storage(&aws_sdk_dynamodb::error::DisplayErrorContext(e)))?;
+                }
+            }
+            return Ok(false);
+        }
         Err(err) => return Err(storage(&aws_sdk_dynamodb::error::DisplayErrorContext(err))),
     }
     if let Some(ttl) = spec.time_to_live_specification.as_ref().filter(|ttl| ttl.enabled) {

@@ -42,6 +42,21 @@ pub async fn store() -> DynamoStore {
     DynamoStore::new(client, tables, RETENTION)
 }
 
+/// The calls table's stream of `store`, read from now on, from the DynamoDB
+/// Local that `make test` started.
+pub async fn stream(store: &DynamoStore) -> crate::changes::StreamReader {
+    use aws_sdk_dynamodbstreams::config::{BehaviorVersion, Credentials, Region};
+    let endpoint = std::env::var("AWS_ENDPOINT_URL_DYNAMODB").expect("these tests run against DynamoDB Local");
+    let config = aws_sdk_dynamodbstreams::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("local", "local", None, None, "tests"))
+        .endpoint_url(endpoint)
+        .build();
+    let streams = aws_sdk_dynamodbstreams::Client::from_conf(config);
+    crate::changes::StreamReader::open(store.client(), streams, &store.tables().calls).await.expect("the calls table has a stream")
+}
+
 /// Another store on the same tables: another Lambda, with nothing remembered.
 pub fn sibling(store: &DynamoStore) -> DynamoStore {
     DynamoStore::new(store.client().clone(), store.tables().clone(), RETENTION)

@@ -1,17 +1,16 @@
 //! A Lambda's init, run once per cold start: settings from the environment, a
 //! DynamoDB client with our timeouts (and its connection warmed), the callback
 //! queue, and the auth tokens from SSM Parameter Store. Then [`run`] serves API
-//! Gateway events until the runtime stops the process; [`replay`] is the replay
-//! function's whole life, on the queue's events.
+//! Gateway events until the runtime stops the process. (The replay function,
+//! on the queue's events, is `calltrack-outbox`'s.)
 
 use crate::apigw;
 use crate::app::App;
 use crate::aws::{sdk_config, secure_parameter};
-use crate::replay;
 use crate::route::Route;
 use crate::settings::Settings;
 use aws_config::SdkConfig;
-use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
+
 use calltrack_dynamo::DynamoStore;
 use calltrack_sqs::{Received, SqsQueue};
 use calltrack_twilio::Keyring;
@@ -46,29 +45,8 @@ pub async fn store(aws: &SdkConfig, settings: &Settings) -> DynamoStore {
     DynamoStore::new(dynamodb, settings.tables.clone(), settings.event_retention)
 }
 
-/// The replay function: applies each batch of queued callbacks and reports
-/// the ones that failed, which come back after their backoff.
-pub async fn replay() -> Result<(), lambda_http::Error> {
-    let settings = Settings::from_env()?;
-    let url = settings.callback_queue_url.clone().ok_or("missing CALLBACK_QUEUE_URL")?;
-    let aws = sdk_config(None).await;
-    let store = store(&aws, &settings).await;
-    let queue = SqsQueue::new(aws_sdk_sqs::Client::new(&aws), url);
-    let (store, settings, queue) = (&store, &settings, &queue);
-    let handler = service_fn(move |event: LambdaEvent<SqsEvent>| async move {
-        let messages: Vec<Received> = event.payload.records.into_iter().filter_map(received).collect();
-        let failed = replay::apply_batch(store, settings, queue, &messages).await;
-        let mut response = SqsBatchResponse::default();
-        for id in failed {
-            response.add_failure(id);
-        }
-        Ok::<_, lambda_http::Error>(response)
-    });
-    lambda_http::lambda_runtime::run(handler).await
-}
-
 /// A message of the event as the queue gave it.
-fn received(message: aws_lambda_events::sqs::SqsMessage) -> Option<Received> {
+pub fn received(message: aws_lambda_events::sqs::SqsMessage) -> Option<Received> {
     let receive_count = message.attributes.get("ApproximateReceiveCount").and_then(|n| n.parse().ok()).unwrap_or(1);
     Some(Received { message_id: message.message_id?, receipt_handle: message.receipt_handle?, body: message.body?, receive_count })
 }

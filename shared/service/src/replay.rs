@@ -6,7 +6,8 @@
 //!
 //! A message that cannot be applied yet waits before its next try
 //! ([`calltrack_sqs::backoff`]); after the queue's `maxReceiveCount` tries SQS
-//! moves it to the dead-letter queue, whose alarm tells the operator.
+//! moves it to the dead-letter queue, whose alarm tells the operator. The
+//! queue's consumer (`calltrack-outbox`'s `work`) hands these here.
 
 use crate::context::Context;
 use crate::defer::NoQueue;
@@ -23,7 +24,6 @@ use calltrack_sqs::{Received, SqsQueue, backoff};
 use calltrack_twilio::voice::{CallWebhook, DialReading, IncomingCall, RecordingWebhook};
 use lambda_http::tracing;
 use std::fmt;
-use std::time::Duration;
 
 /// Why a queued callback was not applied.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,7 +107,7 @@ pub async fn apply<S: RecordCalls + LookUpNumbers + ReadCalls>(
 
 /// Applies a batch of messages from the queue. Returns the ids of those that
 /// failed, each already set to come back after its backoff; the others are
-/// done (a Lambda's event source deletes them; [`poll`] deletes them itself).
+/// done (a Lambda's event source deletes them; `calltrack serve`'s loop deletes them itself).
 /// Each gets the storage deadline; once one meets a storage failure the rest
 /// are not tried but set to come back too, so that a batch ends in about one
 /// deadline, well inside the function's timeout, and storage is not pressed
@@ -147,25 +147,4 @@ pub async fn apply_batch<S: RecordCalls + LookUpNumbers + ReadCalls>(
         }
     }
     failed
-}
-
-/// `calltrack serve`'s consumer: takes messages from `queue` and applies them
-/// until the process stops, as the replay Lambda does in a deployed stack.
-pub async fn poll<S: RecordCalls + LookUpNumbers + ReadCalls>(store: &S, settings: &Settings, queue: &SqsQueue) {
-    loop {
-        let messages = match queue.receive(Duration::from_secs(1)).await {
-            Ok(messages) => messages,
-            Err(err) => {
-                tracing::warn!(reason = %err, "could not read the callback queue");
-                tokio::time::sleep(Duration::from_secs(1)).await;
-                continue;
-            }
-        };
-        let failed = apply_batch(store, settings, queue, &messages).await;
-        for message in messages.iter().filter(|m| !failed.contains(&m.message_id)) {
-            if let Err(err) = queue.delete(&message.receipt_handle).await {
-                tracing::warn!(message_id = message.message_id, reason = %err, "applied, but not deleted: it will be applied again, harmlessly");
-            }
-        }
-    }
 }

@@ -56,6 +56,26 @@ pub struct Settings {
     /// `REPLAY_BACKOFF_SECONDS`: how long a queued callback that could not be
     /// applied waits before its next try, doubled each time (at most 15 minutes).
     pub replay_backoff: Duration,
+    /// `RECORDING_BUCKET`: the S3 bucket recordings are copied into, from
+    /// Twilio, once finished. Unset: recordings stay at Twilio only.
+    pub recording_bucket: Option<String>,
+    /// `DELETE_RECORDINGS_FROM_TWILIO` (`true`): once a recording is in our
+    /// bucket, delete Twilio's copy (Twilio then stops charging for it).
+    pub delete_recordings_from_twilio: bool,
+    /// `RECORDING_LINK_SECONDS`: how long a link from
+    /// `GET /api/calls/{callSid}/recording` plays.
+    pub recording_link: Duration,
+    /// How long one recording's copy may take before it is tried again later.
+    pub copy_deadline: Duration,
+    /// `WEBHOOK_QUEUE_URL`: the queue of webhook deliveries to tenants'
+    /// endpoints. Unset: no webhooks are sent.
+    pub webhook_queue_url: Option<String>,
+    /// `WEBHOOK_BACKOFF_SECONDS` (comma-separated): how long a delivery that
+    /// failed its nth attempt waits before the next; after the last, it goes
+    /// to the dead-letter queue. The default is Standard Webhooks' schedule
+    /// (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h): 8 attempts over 27.6 hours.
+    /// template.yaml's WebhookQueue takes one receive more than it has waits.
+    pub webhook_backoff: Vec<Duration>,
     /// Which claims of the API's JWTs name the caller's tenant, user and role.
     pub claims: ClaimNames,
 }
@@ -98,6 +118,12 @@ impl Default for Settings {
             callback_queue_url: None,
             storage_deadline: Duration::from_secs(4),
             replay_backoff: Duration::from_secs(10),
+            recording_bucket: None,
+            delete_recordings_from_twilio: false,
+            recording_link: Duration::from_secs(600),
+            copy_deadline: Duration::from_secs(60),
+            webhook_queue_url: None,
+            webhook_backoff: [5, 300, 1800, 7200, 18_000, 36_000, 36_000].map(Duration::from_secs).to_vec(),
             claims: ClaimNames {
                 tenant: "custom:tenant_id".into(),
                 user: "sub".into(),
@@ -119,6 +145,14 @@ impl Settings {
     pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
         let var = |name: &str| var(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
         let number = |name: &'static str| -> Result<Option<u32>, Error> { var(name).map(|v| u32::parse(name, &v)).transpose() };
+        let flag = |name: &'static str| -> Result<Option<bool>, Error> {
+            match var(name).as_deref() {
+                None => Ok(None),
+                Some("true") => Ok(Some(true)),
+                Some("false") => Ok(Some(false)),
+                Some(other) => Err(Error::invalid(name, format!("is {other:?}, not true or false"))),
+            }
+        };
         let defaults = Settings::default();
         Ok(Settings {
             public_base_url: var("PUBLIC_BASE_URL"),
@@ -146,6 +180,18 @@ impl Settings {
             callback_queue_url: var("CALLBACK_QUEUE_URL"),
             storage_deadline: number("STORAGE_DEADLINE_MS")?.map_or(defaults.storage_deadline, |ms| Duration::from_millis(ms.into())),
             replay_backoff: number("REPLAY_BACKOFF_SECONDS")?.map_or(defaults.replay_backoff, |s| Duration::from_secs(s.into())),
+            recording_bucket: var("RECORDING_BUCKET"),
+            delete_recordings_from_twilio: flag("DELETE_RECORDINGS_FROM_TWILIO")?.unwrap_or(defaults.delete_recordings_from_twilio),
+            recording_link: number("RECORDING_LINK_SECONDS")?.map_or(defaults.recording_link, |s| Duration::from_secs(s.into())),
+            copy_deadline: defaults.copy_deadline,
+            webhook_queue_url: var("WEBHOOK_QUEUE_URL"),
+            webhook_backoff: match var("WEBHOOK_BACKOFF_SECONDS") {
+                None => defaults.webhook_backoff,
+                Some(list) => list
+                    .split(',')
+                    .map(|s| u32::parse("WEBHOOK_BACKOFF_SECONDS", s.trim()).map(|s| Duration::from_secs(s.into())))
+                    .collect::<Result<_, _>>()?,
+            },
             claims: ClaimNames {
                 tenant: var("TENANT_CLAIM").unwrap_or(defaults.claims.tenant),
                 user: var("USER_CLAIM").unwrap_or(defaults.claims.user),
@@ -179,6 +225,11 @@ mod tests {
                 "CALLBACK_QUEUE_URL" => "https://sqs.us-east-1.amazonaws.com/123456789012/calltrack-callbacks",
                 "STORAGE_DEADLINE_MS" => "3000",
                 "REPLAY_BACKOFF_SECONDS" => "2",
+                "RECORDING_BUCKET" => "acme-recordings",
+                "DELETE_RECORDINGS_FROM_TWILIO" => "true",
+                "RECORDING_LINK_SECONDS" => "60",
+                "WEBHOOK_QUEUE_URL" => "https://sqs.us-east-1.amazonaws.com/123456789012/calltrack-webhooks",
+                "WEBHOOK_BACKOFF_SECONDS" => "1, 2,4",
                 "TENANT_CLAIM" => "org_id",
                 "SCREEN_PROMPT" => "Pulse 1 para aceptar.",
                 "ADMIN_ROLE" => "owner",
@@ -195,6 +246,10 @@ mod tests {
         assert_eq!(settings.screen_prompt, "Pulse 1 para aceptar.");
         assert_eq!(settings.callback_queue_url.as_deref(), Some("https://sqs.us-east-1.amazonaws.com/123456789012/calltrack-callbacks"));
         assert_eq!((settings.storage_deadline, settings.replay_backoff), (Duration::from_secs(3), Duration::from_secs(2)));
+        assert_eq!(settings.recording_bucket.as_deref(), Some("acme-recordings"));
+        assert_eq!((settings.delete_recordings_from_twilio, settings.recording_link), (true, Duration::from_secs(60)));
+        assert!(settings.webhook_queue_url.is_some_and(|url| url.ends_with("/calltrack-webhooks")));
+        assert_eq!(settings.webhook_backoff, [1, 2, 4].map(Duration::from_secs));
         let claims = &settings.claims;
         assert_eq!(
             (claims.tenant.as_str(), claims.user.as_str(), claims.role.as_str(), claims.admin_role.as_str()),
@@ -208,5 +263,9 @@ mod tests {
         assert_eq!(err.to_string(), r#"DIAL_TIMEOUT_SECONDS is not a whole number: "20s""#);
         let err = Settings::from_vars(|name| (name == "FALLBACK_FORWARD_TO").then(|| "555-0123".into())).unwrap_err();
         assert!(err.to_string().starts_with("FALLBACK_FORWARD_TO is not an E.164 phone number"), "{err}");
+        let err = Settings::from_vars(|name| (name == "DELETE_RECORDINGS_FROM_TWILIO").then(|| "yes".into())).unwrap_err();
+        assert_eq!(err.to_string(), r#"DELETE_RECORDINGS_FROM_TWILIO is "yes", not true or false"#);
+        let err = Settings::from_vars(|name| (name == "WEBHOOK_BACKOFF_SECONDS").then(|| "5,5m".into())).unwrap_err();
+        assert_eq!(err.to_string(), r#"WEBHOOK_BACKOFF_SECONDS is not a whole number: "5m""#);
     }
 }

@@ -96,7 +96,10 @@ fn every_documented_setting_comes_from_a_template_parameter() {
         [globals].into_iter().chain(per_function).flat_map(|vars| vars.iter().map(|(k, v)| (k.as_str().unwrap(), v))).collect();
     // Set from the stack's own resources, or left empty on purpose (the token is read from SSM).
     let from_resources =
-        ["CALLS_TABLE", "CALL_EVENTS_TABLE", "TRACKING_NUMBERS_TABLE", "CALL_INDEX_TABLE", "CALLBACK_QUEUE_URL", "TWILIO_AUTH_TOKEN"];
+        ["CALLS_TABLE", "CALL_EVENTS_TABLE", "TRACKING_NUMBERS_TABLE", "CALL_INDEX_TABLE", "CALLBACK_QUEUE_URL", "TWILIO_AUTH_TOKEN"]
+            .into_iter()
+            .chain(["RECORDING_BUCKET", "WEBHOOK_QUEUE_URL"])
+            .collect::<Vec<_>>();
     for variable in documented {
         let (_, value) =
             declared.iter().find(|(name, _)| *name == variable).unwrap_or_else(|| panic!("template.yaml never sets {variable}"));
@@ -133,4 +136,15 @@ fn the_urls_to_paste_honour_public_base_url_and_carry_the_overrides() {
         assert_eq!(sub(&args[1]), format!("${{PublicBaseUrl}}{suffix}"), "{output} under PublicBaseUrl");
         assert_eq!(sub(&args[2]), format!("https://${{Api}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}{suffix}"), "{output}");
     }
+}
+
+#[test]
+fn the_webhook_queue_takes_one_attempt_more_than_the_backoff_has_waits() {
+    let template = template();
+    let redrive = &template["Resources"]["WebhookQueue"]["Properties"]["RedrivePolicy"];
+    let receives = redrive["maxReceiveCount"].as_u64().unwrap();
+    let waits = calltrack_service::Settings::default().webhook_backoff;
+    assert_eq!(receives, waits.len() as u64 + 1, "an attempt after each wait, then the dead-letter queue");
+    let hours = waits.iter().map(|w| w.as_secs_f64()).sum::<f64>() / 3600.0;
+    assert!(hours >= 24.0, "retried for at least a day: {hours:.1} h");
 }

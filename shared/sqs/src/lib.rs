@@ -1,4 +1,4 @@
-//! The callback queue on SQS. A route whose write met a storage outage puts
+//! The callback queue on SQS (and any other queue: [`SqsQueue::send`]). A route whose write met a storage outage puts
 //! the callback here ([`DeferCallbacks`]) and answers Twilio 2xx; the replay
 //! consumer (a Lambda on the queue's event source, or `calltrack serve`'s own
 //! loop) applies it once storage is back. A message that keeps failing waits
@@ -10,7 +10,7 @@ pub mod testing;
 
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::error::DisplayErrorContext;
-use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
+use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName, SendMessageBatchRequestEntry};
 use calltrack_core::deferred::DeferredCallback;
 use calltrack_core::ports::{DeferCallbacks, StorageError};
 use std::time::Duration;
@@ -92,11 +92,51 @@ impl SqsQueue {
     }
 }
 
+impl SqsQueue {
+    /// Puts one message on the queue.
+    pub async fn send(&self, body: &str) -> Result<(), StorageError> {
+        self.client.send_message().queue_url(&self.url).message_body(body).send().await.map_err(|e| failed("send to", &self.url, e))?;
+        Ok(())
+    }
+
+    /// Puts messages on the queue, ten to a request (SQS's most). Any one not
+    /// taken fails the whole: its caller sends them all again, and a message
+    /// sent twice must be harmless.
+    pub async fn send_all(&self, bodies: &[String]) -> Result<(), StorageError> {
+        for ten in bodies.chunks(10) {
+            let entries = ten
+                .iter()
+                .enumerate()
+                .map(|(n, body)| SendMessageBatchRequestEntry::builder().id(n.to_string()).message_body(body).build())
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| StorageError(format!("SQS: a batch for {}: {e}", self.url)))?;
+            let sent = self
+                .client
+                .send_message_batch()
+                .queue_url(&self.url)
+                .set_entries(Some(entries))
+                .send()
+                .await
+                .map_err(|e| failed("send to", &self.url, e))?;
+            if let Some(refused) = sent.failed.first() {
+                return Err(StorageError(format!(
+                    "SQS: {} of {} messages not taken by {}: {} {}",
+                    sent.failed.len(),
+                    ten.len(),
+                    self.url,
+                    refused.code,
+                    refused.message.as_deref().unwrap_or_default()
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
 impl DeferCallbacks for SqsQueue {
     async fn defer(&self, callback: &DeferredCallback) -> Result<(), StorageError> {
         let body = serde_json::to_string(callback).map_err(|e| StorageError(format!("encoding a deferred callback: {e}")))?;
-        self.client.send_message().queue_url(&self.url).message_body(body).send().await.map_err(|e| failed("send to", &self.url, e))?;
-        Ok(())
+        self.send(&body).await
     }
 }
 

@@ -1,5 +1,6 @@
 //! Twilio's REST API, as far as calltrack uses it: finding a phone number in
-//! an account, setting where its calls go, and placing an outbound call.
+//! an account, setting where its calls go, placing an outbound call, and
+//! fetching (then deleting) a recording's audio.
 //! Authenticated with an API key (`SK…` and its secret), never the account's
 //! auth token; an account's key works for its subaccounts too, so each request
 //! names the account it acts in.
@@ -8,6 +9,7 @@ mod calls;
 mod credentials;
 mod error;
 mod numbers;
+mod recordings;
 #[cfg(feature = "testing")]
 pub mod testing;
 
@@ -15,6 +17,7 @@ pub use calls::{NewCall, PlacedCall, Retry};
 pub use credentials::Credentials;
 pub use error::{ApiError, NUMBER_CODES, Refusal};
 pub use numbers::{IncomingNumber, VoiceConfig};
+pub use recordings::RecordingAudio;
 
 use std::time::Duration;
 

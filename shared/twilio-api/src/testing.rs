@@ -1,6 +1,6 @@
 //! A fake of Twilio's REST API for tests of any crate: it answers each request
 //! with the next of a scripted list of answers (Twilio's error bodies, a
-//! created call, or silence) and records what it was sent. Behind the
+//! created call, a recording's audio, or silence) and records what it was sent. Behind the
 //! `testing` feature. Plain HTTP/1.1 over Tokio, one request per connection.
 
 use crate::NewCall;
@@ -15,9 +15,23 @@ use tokio::task::JoinSet;
 pub enum Answer {
     /// An HTTP answer with a JSON body.
     Reply { status: u16, headers: Vec<(String, String)>, body: String },
+    /// An HTTP answer with a body of any type, e.g. a recording's audio, all
+    /// of it or only its start ([`Cut`]). No `Content-Type` when it is empty.
+    Body { status: u16, content_type: String, headers: Vec<(String, String)>, body: Vec<u8>, cut: Option<Cut> },
     /// Reads the request, then never answers: the request reached "Twilio",
     /// and the client can only time out.
     Silence,
+}
+
+/// How an [`Answer::Body`] stops short, its head promising all of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cut {
+    /// After that many bytes of the body the connection closes: a download
+    /// that dropped.
+    Closed(usize),
+    /// After that many bytes nothing more comes, the connection held open
+    /// until the client gives up: a download that stalled.
+    Stalled(usize),
 }
 
 impl Answer {
@@ -53,6 +67,23 @@ impl Answer {
         )
     }
 
+    /// A recording's audio as Twilio serves it: 200, `audio/mpeg`, `body`.
+    pub fn audio(body: impl Into<Vec<u8>>) -> Self {
+        Answer::Body { status: 200, content_type: "audio/mpeg".into(), headers: Vec::new(), body: body.into(), cut: None }
+    }
+
+    /// Twilio's 204 for a resource it deleted.
+    pub fn no_content() -> Self {
+        Answer::Body { status: 204, content_type: String::new(), headers: Vec::new(), body: Vec::new(), cut: None }
+    }
+
+    /// A redirect to `location`, as Twilio answers a recording's media URL
+    /// with its storage's.
+    pub fn redirect(location: &str) -> Self {
+        let headers = vec![("Location".to_owned(), location.to_owned())];
+        Answer::Body { status: 302, content_type: String::new(), headers, body: Vec::new(), cut: None }
+    }
+
     /// The same answer with one more header, e.g. `("Retry-After", "1")`.
     pub fn with_header(self, name: &str, value: &str) -> Self {
         match self {
@@ -60,7 +91,21 @@ impl Answer {
                 headers.push((name.to_owned(), value.to_owned()));
                 Answer::Reply { status, headers, body }
             }
+            Answer::Body { status, content_type, mut headers, body, cut } => {
+                headers.push((name.to_owned(), value.to_owned()));
+                Answer::Body { status, content_type, headers, body, cut }
+            }
             Answer::Silence => Answer::Silence,
+        }
+    }
+
+    /// The same [`Answer::Body`], stopping short as `cut` says.
+    pub fn cut(self, cut: Cut) -> Self {
+        match self {
+            Answer::Body { status, content_type, headers, body, .. } => {
+                Answer::Body { status, content_type, headers, body, cut: Some(cut) }
+            }
+            other => other,
         }
     }
 }
@@ -73,6 +118,8 @@ pub struct Request {
     pub path: String,
     /// The form body's fields, decoded, in the order sent.
     pub form: Vec<(String, String)>,
+    /// The `Authorization` header as sent, if it was.
+    pub authorization: Option<String>,
 }
 
 impl Request {
@@ -151,26 +198,45 @@ async fn serve(mut socket: TcpStream, script: Arc<Mutex<std::collections::VecDeq
     let what = format!("{} {}", request.method, request.path);
     recorded.lock().expect("not poisoned").push(request);
     let answer = script.lock().expect("not poisoned").pop_front();
-    let (status, headers, body) = match answer {
-        Some(Answer::Reply { status, headers, body }) => (status, headers, body),
-        Some(Answer::Silence) => {
-            // Hold the connection open, unanswered, until the client gives up.
-            let mut rest = [0u8; 1024];
-            while matches!(socket.read(&mut rest).await, Ok(n) if n > 0) {}
-            return;
+    let (status, content_type, headers, body, cut) = match answer {
+        Some(Answer::Reply { status, headers, body }) => (status, "application/json".to_owned(), headers, body.into_bytes(), None),
+        Some(Answer::Body { status, content_type, headers, body, cut }) => (status, content_type, headers, body, cut),
+        Some(Answer::Silence) => return hold_open(socket).await,
+        None => {
+            let body = serde_json::json!({ "message": format!("the fake has no answer left for {what}") }).to_string();
+            (500, "application/json".to_owned(), Vec::new(), body.into_bytes(), None)
         }
-        None => (500, Vec::new(), serde_json::json!({ "message": format!("the fake has no answer left for {what}") }).to_string()),
     };
     let reason = reqwest::StatusCode::from_u16(status).ok().and_then(|s| s.canonical_reason()).unwrap_or("Unknown");
-    let mut head =
-        format!("HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n", body.len());
+    let mut head = format!("HTTP/1.1 {status} {reason}\r\nConnection: close\r\n");
+    if !content_type.is_empty() {
+        head.push_str(&format!("Content-Type: {content_type}\r\n"));
+    }
+    // A 204 has no body, and HTTP forbids saying its length.
+    if status != 204 {
+        head.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    }
     for (name, value) in headers {
         head.push_str(&format!("{name}: {value}\r\n"));
     }
     head.push_str("\r\n");
+    let sent = match cut {
+        Some(Cut::Closed(n) | Cut::Stalled(n)) => n.min(body.len()),
+        None => body.len(),
+    };
     // The client may have given up already; there is no one to tell.
-    let _ = socket.write_all(format!("{head}{body}").as_bytes()).await;
+    let _ = socket.write_all(&[head.as_bytes(), &body[..sent]].concat()).await;
+    if let Some(Cut::Stalled(_)) = cut {
+        let _ = socket.flush().await;
+        return hold_open(socket).await;
+    }
     let _ = socket.shutdown().await;
+}
+
+/// Holds the connection open, saying nothing more, until the client gives up.
+async fn hold_open(mut socket: TcpStream) {
+    let mut rest = [0u8; 1024];
+    while matches!(socket.read(&mut rest).await, Ok(n) if n > 0) {}
 }
 
 /// Reads one request: its head up to the blank line, then `Content-Length` bytes of body.
@@ -188,17 +254,16 @@ async fn read_request(socket: &mut TcpStream) -> Option<Request> {
     let mut lines = head.lines();
     let mut request_line = lines.next()?.split(' ');
     let (method, path) = (request_line.next()?.to_owned(), request_line.next()?.to_owned());
-    let length = lines
-        .filter_map(|line| line.split_once(':'))
-        .find(|(name, _)| name.trim().eq_ignore_ascii_case("content-length"))
-        .and_then(|(_, value)| value.trim().parse::<usize>().ok())
-        .unwrap_or(0);
+    let headers: Vec<(&str, &str)> = lines.filter_map(|line| line.split_once(':')).map(|(n, v)| (n.trim(), v.trim())).collect();
+    let header = |wanted: &str| headers.iter().find(|(name, _)| name.eq_ignore_ascii_case(wanted)).map(|(_, value)| *value);
+    let length = header("content-length").and_then(|value| value.parse::<usize>().ok()).unwrap_or(0);
+    let authorization = header("authorization").map(str::to_owned);
     while bytes.len() < head_end + length {
         let n = socket.read(&mut chunk).await.ok().filter(|&n| n > 0)?;
         bytes.extend_from_slice(&chunk[..n]);
     }
     let body = String::from_utf8_lossy(&bytes[head_end..head_end + length]).into_owned();
-    Some(Request { method, path, form: decode_form(&body) })
+    Some(Request { method, path, form: decode_form(&body), authorization })
 }
 
 /// `a=1&b=x+y%21` as `[("a", "1"), ("b", "x y!")]`.
