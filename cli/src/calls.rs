@@ -4,9 +4,11 @@
 //! events and all.
 
 use crate::{Failure, storage};
+use calltrack_core::outbox::recordings_of;
 use calltrack_core::ports::{EraseCallers, ReadCalls};
 use calltrack_core::view::{CallQuery, CallSummary, Scope, TenantId};
 use calltrack_dynamo::DynamoStore;
+use calltrack_s3::RecordingBucket;
 use calltrack_twilio::fields::{CallSid, Field, PhoneNumber};
 
 #[derive(clap::Subcommand)]
@@ -67,6 +69,13 @@ pub struct EraseArgs {
     /// List the calls that would be erased, and erase nothing
     #[arg(long)]
     dry_run: bool,
+    /// The bucket recordings are kept in (the stack output RecordingBucketName): each
+    /// erased call's recordings are deleted from it too
+    #[arg(long, env = "RECORDING_BUCKET")]
+    recording_bucket: Option<String>,
+    /// S3 endpoint, e.g. moto's server; AWS when unset
+    #[arg(long, env = "AWS_ENDPOINT_URL_S3")]
+    s3_endpoint_url: Option<String>,
     #[command(flatten)]
     storage: storage::Storage,
 }
@@ -187,13 +196,36 @@ async fn erase(args: EraseArgs) -> Result<(), Failure> {
         println!("would erase {} calls from {caller}, and their events (--dry-run: nothing erased)", calls.len());
         return Ok(());
     }
-    let mut events = 0;
+    let bucket = match args.recording_bucket.as_deref().filter(|b| !b.trim().is_empty()) {
+        Some(name) => {
+            let endpoint = args.s3_endpoint_url.as_deref().filter(|e| !e.trim().is_empty());
+            Some(RecordingBucket::new(storage::s3_client(endpoint).await, name))
+        }
+        None => None,
+    };
+    let (mut events, mut recordings) = (0, 0);
     for call in &calls {
+        // The recordings first: a call erased but its audio kept would leave no way to find it.
+        // Under its tenant, and unattributed: a call copied before it had its owner.
+        if let Some(bucket) = &bucket {
+            for tenant in [call.tenant_id.as_deref(), None].into_iter().collect::<std::collections::BTreeSet<_>>() {
+                let prefix = recordings_of(tenant, &call.call_sid);
+                recordings += bucket.delete_under(&prefix).await.map_err(|e| Failure::from(e.0))?;
+            }
+        }
         let erased = store.erase_call(&call.call_sid).await.map_err(|e| args.storage.failure(e))?;
         println!("erased {} ({erased} events)", call.call_sid);
         events += erased;
     }
-    println!("erased {} calls and {events} events from {caller}", calls.len());
+    match bucket {
+        Some(bucket) => {
+            println!("erased {} calls, {events} events and {recordings} recordings (s3://{}) from {caller}", calls.len(), bucket.bucket())
+        }
+        None => println!(
+            "erased {} calls and {events} events from {caller} (recordings in a bucket are kept: name it with --recording-bucket)",
+            calls.len()
+        ),
+    }
     Ok(())
 }
 

@@ -99,7 +99,12 @@ pub async fn run(args: Args) -> Result<(), Failure> {
         tokio::net::TcpListener::bind(("127.0.0.1", args.port)).await.map_err(|e| Failure::from(format!("port {}: {e}", args.port)))?;
     let address = listener.local_addr().map_err(|e| Failure::from(e.to_string()))?;
     let base = args.public_base_url.clone().unwrap_or_else(|| format!("http://{address}"));
-    let settings = calltrack_service::Settings { public_base_url: Some(base.trim_end_matches('/').to_owned()), ..args.storage.settings()? };
+    let settings = calltrack_service::Settings {
+        public_base_url: Some(base.trim_end_matches('/').to_owned()),
+        // For `calltrack webhooks listen` and the tests' endpoints.
+        local_webhooks: true,
+        ..args.storage.settings()?
+    };
     let callback_queue = args.queue_url.as_deref().or(settings.callback_queue_url.as_deref());
     let queue = local_or_named_queue(&args, callback_queue, &args.queue_name, MAX_RECEIVE_COUNT).await?;
     // One receive more than the backoff has waits, as template.yaml's WebhookQueue.
@@ -212,12 +217,7 @@ async fn bucket(args: &Args, from_settings: Option<&str>) -> Result<Option<Recor
     if name.is_none() && endpoint.is_none() {
         return Ok(None);
     }
-    let mut config = aws_sdk_s3::config::Builder::from(&sdk_config(endpoint).await);
-    if let Some(endpoint) = endpoint {
-        // A local S3 (moto's server) has no bucket host names.
-        config = config.endpoint_url(endpoint).force_path_style(true);
-    }
-    let client = aws_sdk_s3::Client::from_conf(config.build());
+    let client = storage::s3_client(endpoint).await;
     Ok(Some(match name {
         Some(name) => RecordingBucket::new(client, name),
         None => calltrack_s3::create_local(&client, LOCAL_BUCKET).await.map_err(|e| Failure::from(e.to_string()))?,

@@ -82,6 +82,16 @@ impl Storage {
 
 /// What an SDK error (its text, Rust debug output included) means, in one line
 /// with what to do: the cause a user can act on, never the SDK's internals.
+/// S3 at `endpoint` (moto's server), or AWS's.
+pub async fn s3_client(endpoint: Option<&str>) -> aws_sdk_s3::Client {
+    let mut config = aws_sdk_s3::config::Builder::from(&sdk_config(endpoint).await);
+    if let Some(endpoint) = endpoint {
+        // A local S3 has no bucket host names.
+        config = config.endpoint_url(endpoint).force_path_style(true);
+    }
+    aws_sdk_s3::Client::from_conf(config.build())
+}
+
 fn explain(endpoint: Option<&str>, error: &str) -> String {
     let has = |words: &[&str]| words.iter().any(|w| error.contains(w));
     let at = endpoint.map_or("DynamoDB (AWS)".to_owned(), |e| format!("DynamoDB at {e}"));

@@ -252,8 +252,21 @@ fn erase_takes_one_callers_calls_and_events_and_nobody_elses() {
     assert!(dry.ends_with("would erase 2 calls from +12125550199, and their events (--dry-run: nothing erased)\n"), "{dry}");
     assert_eq!(list().len(), 3);
 
-    let done = run_ok(&["calls", "erase", "--from", "+12125550199"], &storage);
-    assert!(done.ends_with(&format!("erased 2 calls and {erased_events} events from +12125550199\n")), "{done}");
+    // Their recordings in our bucket go too (moto's S3), and the other caller's stay.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let bucket = runtime.block_on(calltrack_s3::testing::bucket());
+    let put = |tenant: Option<&str>, sid: &str| {
+        let key = format!("{}RE0123456789abcdef0123456789abcdef.mp3", calltrack_core::outbox::recordings_of(tenant, sid));
+        let audio = futures_util::stream::iter([Ok::<_, std::io::Error>(bytes::Bytes::from_static(b"ID3"))]);
+        runtime.block_on(bucket.put_stream(&key, "audio/mpeg", audio)).unwrap();
+        key
+    };
+    let (first, copied_unowned, other) = (put(Some("acme"), &erased[0]), put(None, &erased[1]), put(Some("acme"), &kept[0]));
+    let done = run_ok(&["calls", "erase", "--from", "+12125550199", "--recording-bucket", bucket.bucket()], &storage);
+    let erased_line = format!("erased 2 calls, {erased_events} events and 2 recordings (s3://{}) from +12125550199\n", bucket.bucket());
+    assert!(done.ends_with(&erased_line), "{done}");
+    let stored = |key: &str| runtime.block_on(bucket.contains(key)).unwrap();
+    assert_eq!((stored(&first), stored(&copied_unowned), stored(&other)), (false, false, true));
     let after = list();
     assert_eq!(from(&after, "+12125550199"), Vec::<String>::new());
     assert_eq!(from(&after, "+13105550142"), kept);
@@ -265,5 +278,5 @@ fn erase_takes_one_callers_calls_and_events_and_nobody_elses() {
     }
     // Again: nothing left.
     let again = run_ok(&["calls", "erase", "--from", "+12125550199"], &storage);
-    assert_eq!(again, "erased 0 calls and 0 events from +12125550199\n");
+    assert_eq!(again, "erased 0 calls and 0 events from +12125550199 (recordings in a bucket are kept: name it with --recording-bucket)\n");
 }

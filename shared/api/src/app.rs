@@ -220,7 +220,8 @@ where
             (Resource::Stats, "GET") => ApiResponse::json(&stats::stats(&self.store, &principal, &request.query).await?),
             (Resource::Webhooks, "GET") => ApiResponse::json(&webhooks::get(&self.store, &principal).await?),
             (Resource::Webhooks, "PUT") => {
-                ApiResponse::json(&webhooks::put(&self.store, &principal, &request.body, calltrack_service::app::now_ms()).await?)
+                let (local, now) = (self.settings.local_webhooks, calltrack_service::app::now_ms());
+                ApiResponse::json(&webhooks::put(&self.store, &principal, &request.body, local, now).await?)
             }
             (Resource::WebhookDeliveries, "GET") => {
                 ApiResponse::json(&webhooks::deliveries(&self.store, &principal, &request.query).await?)

@@ -25,12 +25,15 @@ pub struct EndpointsBody {
     endpoints: Vec<EndpointBody>,
 }
 
-/// One endpoint. An endpoint already there under the same URL keeps its id
-/// and secret, unless a secret is given.
+/// One endpoint. An endpoint already there, named by its `id` or else found
+/// under the same URL, keeps its id and secret (unless a secret is given), and
+/// its deliveries under way go on to its new URL.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EndpointBody {
-    /// HTTPS (plain HTTP only to localhost), without credentials or a fragment.
+    /// An endpoint of the tenant's (`ep_…`), to change its URL or events.
+    id: Option<String>,
+    /// HTTPS, without credentials or a fragment (locally, `calltrack serve` also takes plain HTTP to localhost).
     #[schema(max_length = 2048, pattern = "^(https://|http://(localhost|127[.]0[.]0[.]1|\\[::1\\])[:/])")]
     url: String,
     /// The events it hears; absent or empty: all of them.
@@ -59,7 +62,14 @@ pub async fn get<S: KeepWebhookEndpoints>(store: &S, principal: &Principal) -> R
     Ok(Endpoints { endpoints: store.webhook_endpoints(&principal.tenant).await? })
 }
 
-pub async fn put<S: KeepWebhookEndpoints>(store: &S, principal: &Principal, body: &[u8], now: i64) -> Result<Endpoints, Problem> {
+/// `local`: endpoints on this machine are taken (`calltrack serve`).
+pub async fn put<S: KeepWebhookEndpoints>(
+    store: &S,
+    principal: &Principal,
+    body: &[u8],
+    local: bool,
+    now: i64,
+) -> Result<Endpoints, Problem> {
     admin_only(principal)?;
     let body: EndpointsBody = read_body(body)?;
     if body.endpoints.len() > MAX_ENDPOINTS {
@@ -68,7 +78,7 @@ pub async fn put<S: KeepWebhookEndpoints>(store: &S, principal: &Principal, body
     let before = store.webhook_endpoints(&principal.tenant).await?;
     let mut endpoints: Vec<WebhookEndpoint> = Vec::with_capacity(body.endpoints.len());
     for (n, asked) in body.endpoints.into_iter().enumerate() {
-        let url = endpoint_url(&asked.url).map_err(|why| Problem::invalid(&format!("endpoints[{n}].url"), why))?;
+        let url = endpoint_url(&asked.url, local).map_err(|why| Problem::invalid(&format!("endpoints[{n}].url"), why))?;
         if endpoints.iter().any(|e| e.url == url) {
             return Err(Problem::invalid(&format!("endpoints[{n}].url"), "is another endpoint's too"));
         }
@@ -78,7 +88,20 @@ pub async fn put<S: KeepWebhookEndpoints>(store: &S, principal: &Principal, body
             }
             None => None,
         };
-        let kept = before.iter().find(|e| e.url == url);
+        let kept = match &asked.id {
+            Some(id) => Some(
+                before
+                    .iter()
+                    .find(|e| &e.id == id)
+                    .ok_or_else(|| Problem::invalid(&format!("endpoints[{n}].id"), format!("is no endpoint of the tenant's: {id}")))?,
+            ),
+            None => before.iter().find(|e| e.url == url),
+        };
+        if let Some(kept) = kept
+            && endpoints.iter().any(|e| e.id == kept.id)
+        {
+            return Err(Problem::invalid(&format!("endpoints[{n}]"), format!("is {} again", kept.id)));
+        }
         let mut events = asked.events;
         events.sort();
         events.dedup();

@@ -69,6 +69,12 @@ async fn an_admin_sets_the_endpoints_and_a_kept_url_keeps_its_secret() {
     assert_eq!(second["endpoints"][1]["secret"], "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
     let (status, read) = answer(&api, event("GET", "/api/webhooks", None, "tenant-demo", true)).await;
     assert_eq!((status, &read), (200, &second));
+    // Named by its id, an endpoint moves to a new URL and keeps its secret (and its deliveries under way).
+    let moved = json!({ "endpoints": [{ "id": endpoint["id"], "url": "https://crm2.example.com/hooks" }] });
+    let (status, third) = answer(&api, event("PUT", "/api/webhooks", Some(moved), "tenant-demo", true)).await;
+    assert_eq!(status, 200, "{third}");
+    assert_eq!((&third["endpoints"][0]["id"], &third["endpoints"][0]["secret"]), (&endpoint["id"], &endpoint["secret"]));
+    assert_eq!(third["endpoints"][0]["url"], "https://crm2.example.com/hooks");
     let (status, other) = answer(&api, event("GET", "/api/webhooks", None, "tenant-other", true)).await;
     assert_eq!((status, other), (200, json!({ "endpoints": [] })), "another tenant's are its own");
 }
@@ -82,6 +88,7 @@ async fn bad_endpoints_are_refused_naming_the_field_and_members_see_nothing() {
         (json!({ "endpoints": [{ "url": "https://a.example.com", "events": ["call.answered"] }] }), "endpoints[0].events[0]"),
         (json!({ "endpoints": [{ "url": "https://a.example.com", "secret": "hunter2" }] }), "endpoints[0].secret"),
         (json!({ "endpoints": [{ "url": "https://a.example.com", "extra": 1 }] }), "endpoints[0]"),
+        (json!({ "endpoints": [{ "id": "ep_nobody", "url": "https://a.example.com" }] }), "endpoints[0].id"),
         (json!({ "endpoints": (0..11).map(|n| json!({ "url": format!("https://{n}.example.com") })).collect::<Vec<_>>() }), "endpoints"),
     ] {
         let (status, problem) = answer(&api, event("PUT", "/api/webhooks", Some(body.clone()), "tenant-demo", true)).await;

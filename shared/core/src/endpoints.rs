@@ -14,7 +14,8 @@ pub const MAX_ENDPOINTS: usize = 10;
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct WebhookEndpoint {
-    /// Ours (`ep_…`): a delivery names it, so a URL can change under it.
+    /// Ours (`ep_…`): a delivery names it, so a URL can change under it
+    /// (`PUT /api/webhooks` with the endpoint's `id`).
     pub id: String,
     pub url: String,
     /// `whsec_…`: the Standard Webhooks signing secret.

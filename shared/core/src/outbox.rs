@@ -119,11 +119,12 @@ pub fn webhook_events(before: Option<&Call>, after: &Call, version: u64, recordi
     types.into_iter().map(event).collect()
 }
 
-/// What a reader sees of a call but its recording (told of by its own event)
-/// and when it was last written (which every change moves).
+/// What a reader sees of a call but its recording and the voicemail it
+/// makes (told of by `call.recording`).
 fn seen_without_recording(call: &Call) -> CallSummary {
     let mut summary = CallSummary::from(call);
     summary.recording = None;
+    summary.voicemail = false;
     summary
 }
 
@@ -179,11 +180,7 @@ impl RecordingCopy {
     /// or one call's audio can be listed, exported or erased together. A
     /// tenant id has no `/`, so no tenant's keys reach into another's.
     pub fn key(&self) -> String {
-        let owner = match &self.tenant_id {
-            Some(tenant) => format!("tenants/{tenant}"),
-            None => "unattributed".to_owned(),
-        };
-        format!("{owner}/{}/{}.mp3", self.call_sid, self.recording_sid)
+        format!("{}{}.mp3", recordings_of(self.tenant_id.as_deref(), self.call_sid.as_str()), self.recording_sid)
     }
 
     /// As kept in the copy's event (and sent through the queue).
@@ -206,6 +203,15 @@ impl RecordingCopy {
             recording_sid: RecordingSid::parse("RecordingSid", field("RecordingSid")?).ok()?,
             tenant_id: field("TenantId").map(str::to_owned),
         })
+    }
+}
+
+/// Where a call's recordings are kept in our bucket (a prefix of each one's
+/// [`RecordingCopy::key`]): what erasing the call deletes there.
+pub fn recordings_of(tenant: Option<&str>, call_sid: &str) -> String {
+    match tenant {
+        Some(tenant) => format!("tenants/{tenant}/{call_sid}/"),
+        None => format!("unattributed/{call_sid}/"),
     }
 }
 

@@ -4,6 +4,7 @@
 
 use calltrack_core::call::{Call, CallUpdate};
 use calltrack_core::disposition::{DispositionChange, LeadStatus};
+use calltrack_core::endpoints::WebhookEndpoint;
 use calltrack_core::fixtures::*;
 use calltrack_core::outbox::{EventType, RecordingCopy, WebhookEvent, WebhookPayload, recording_to_copy, webhook_events};
 use calltrack_twilio::fields::{AccountSid, CallSid, Field, RecordingSid};
@@ -168,4 +169,55 @@ fn a_payload_is_a_standard_webhook_with_the_call_and_its_version() {
     assert_eq!(json["data"]["version"], completed.version);
     assert_eq!(json["data"]["tenantId"], "acme");
     assert_eq!(json["data"]["recording"]["stored"], true);
+}
+
+#[test]
+fn event_types_read_back_from_their_names() {
+    for event_type in EventType::ALL {
+        assert_eq!(EventType::parse(event_type.as_str()), Some(event_type));
+        assert_eq!(event_type.to_string(), event_type.as_str());
+        assert_eq!(serde_json::to_value(event_type).unwrap(), event_type.as_str(), "as the payload's type");
+    }
+    assert_eq!(EventType::parse("call.answered"), None);
+    assert_eq!(EventType::parse("started"), None);
+}
+
+#[test]
+fn an_endpoint_hears_what_it_names_or_everything() {
+    let endpoint = |events: Vec<EventType>| WebhookEndpoint {
+        id: "ep_1".into(),
+        url: "https://crm.example.com/hooks".into(),
+        secret: "whsec_…".into(),
+        events,
+        created_at: T0,
+    };
+    assert!(EventType::ALL.into_iter().all(|t| endpoint(vec![]).wants(t)), "none named: all");
+    let some = endpoint(vec![EventType::Completed, EventType::Recording]);
+    let heard: Vec<EventType> = EventType::ALL.into_iter().filter(|t| some.wants(*t)).collect();
+    assert_eq!(heard, [EventType::Completed, EventType::Recording]);
+}
+
+#[test]
+fn two_reports_of_one_recording_merge_alike_in_either_order() {
+    // The same finished recording reported twice with different details (a redelivery
+    // after Twilio corrected its duration): equal ranks, so each field's greater is kept.
+    let call = Lifecycle::new(4);
+    let mut first = call.recording("DialVerb", 40, 50).call;
+    let second = call.recording("DialVerb", 45, 50).call;
+    first.recording.as_mut().unwrap().url = Some("https://api.twilio.com/z".into());
+    let (ab, ba) = (first.clone().merge(second.clone()), second.merge(first));
+    assert_eq!(ab, ba);
+    let kept = ab.recording.unwrap();
+    assert_eq!((kept.duration_seconds, kept.url.as_deref()), (Some(45), Some("https://api.twilio.com/z")));
+}
+
+#[test]
+fn a_voicemail_after_the_call_ended_is_told_as_its_recording_alone() {
+    let call = Lifecycle::new(5);
+    let mut updates = vec![call.answer(Some(&number("acme", "jane", None))), call.parent_status(0, "completed", 40, Some(40))];
+    updates.push(call.recording("RecordVerb", 20, 41));
+    updates.push(CallUpdate::recording_copied(&copy_of(&call, Some("acme")), T0 + 60_000));
+    let (after, events, _) = play(&updates, true);
+    assert!(after.voicemail);
+    assert_eq!(types(&events), [EventType::Started, EventType::Completed, EventType::Recording], "no call.updated for the voicemail");
 }

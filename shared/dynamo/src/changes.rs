@@ -104,52 +104,68 @@ mod reader {
             Ok(request.send().await.map_err(|e| storage(DisplayErrorContext(e)))?.shard_iterator)
         }
 
-        /// The records written since the last read: (old image, new image).
+        /// The records written since the last read: (old image, new image). A
+        /// shard that cannot be read keeps its place and is read again next
+        /// time; what the others gave is returned all the same, as their places
+        /// have moved on. An error only when nothing was read and a shard failed.
         pub async fn next_batch(&mut self) -> Result<Vec<(Item, Item)>, StorageError> {
             self.find_shards().await?;
             let mut records = Vec::new();
+            let mut failed = None;
             let ids: Vec<String> = self.shards.keys().cloned().collect();
             for id in ids {
-                let position = self.shards.get(&id).expect("listed");
-                let (iterator, last) = (position.iterator.clone(), position.last.clone());
-                let Some(mut iterator) = (match iterator {
-                    Some(iterator) => Some(iterator),
-                    None => self.iterator(&id, last.as_deref()).await?,
-                }) else {
-                    continue;
-                };
-                let mut read = self.client.get_records().shard_iterator(&iterator).send().await;
-                // An iterator that lapsed (15 minutes on AWS), or one DynamoDB Local
-                // calls trimmed though its records are there: resume after the last record read.
-                if let Err(err) = &read
-                    && matches!(
-                        err.as_service_error(),
-                        Some(GetRecordsError::ExpiredIteratorException(_) | GetRecordsError::TrimmedDataAccessException(_))
-                    )
-                {
-                    let Some(fresh) = self.iterator(&id, last.as_deref()).await? else { continue };
-                    iterator = fresh;
-                    read = self.client.get_records().shard_iterator(&iterator).send().await;
-                }
-                let read = read.map_err(|e| storage(DisplayErrorContext(e)))?;
-                let position = self.shards.get_mut(&id).expect("listed");
-                for record in read.records.unwrap_or_default() {
-                    let Some(change) = record.dynamodb else { continue };
-                    position.last = change.sequence_number.clone().or(position.last.take());
-                    let image = |image: Option<HashMap<String, AttributeValue>>| -> Item {
-                        image.map(|i| serde_dynamo::Item::from(i).into()).unwrap_or_default()
-                    };
-                    records.push((image(change.old_image), image(change.new_image)));
-                }
-                match read.next_shard_iterator {
-                    Some(next) => position.iterator = Some(next),
-                    None => {
-                        self.shards.remove(&id);
-                        self.done.insert(id);
-                    }
+                match self.read_shard(&id, &mut records).await {
+                    Ok(()) => {}
+                    Err(err) => failed = Some(err),
                 }
             }
-            Ok(records)
+            match failed {
+                Some(err) if records.is_empty() => Err(err),
+                _ => Ok(records),
+            }
+        }
+
+        /// Reads one shard from its place, adding its records to `records`.
+        async fn read_shard(&mut self, id: &str, records: &mut Vec<(Item, Item)>) -> Result<(), StorageError> {
+            let position = self.shards.get(id).expect("listed");
+            let (iterator, last) = (position.iterator.clone(), position.last.clone());
+            let Some(mut iterator) = (match iterator {
+                Some(iterator) => Some(iterator),
+                None => self.iterator(id, last.as_deref()).await?,
+            }) else {
+                return Ok(());
+            };
+            let mut read = self.client.get_records().shard_iterator(&iterator).send().await;
+            // An iterator that lapsed (15 minutes on AWS), or one DynamoDB Local
+            // calls trimmed though its records are there: resume after the last record read.
+            if let Err(err) = &read
+                && matches!(
+                    err.as_service_error(),
+                    Some(GetRecordsError::ExpiredIteratorException(_) | GetRecordsError::TrimmedDataAccessException(_))
+                )
+            {
+                let Some(fresh) = self.iterator(id, last.as_deref()).await? else { return Ok(()) };
+                iterator = fresh;
+                read = self.client.get_records().shard_iterator(&iterator).send().await;
+            }
+            let read = read.map_err(|e| storage(DisplayErrorContext(e)))?;
+            let position = self.shards.get_mut(id).expect("listed");
+            for record in read.records.unwrap_or_default() {
+                let Some(change) = record.dynamodb else { continue };
+                position.last = change.sequence_number.clone().or(position.last.take());
+                let image = |image: Option<HashMap<String, AttributeValue>>| -> Item {
+                    image.map(|i| serde_dynamo::Item::from(i).into()).unwrap_or_default()
+                };
+                records.push((image(change.old_image), image(change.new_image)));
+            }
+            match read.next_shard_iterator {
+                Some(next) => position.iterator = Some(next),
+                None => {
+                    self.shards.remove(id);
+                    self.done.insert(id.to_owned());
+                }
+            }
+            Ok(())
         }
     }
 }

@@ -6,7 +6,7 @@
 
 use calltrack_core::call::CallUpdate;
 use calltrack_core::outbox::RecordingCopy;
-use calltrack_core::ports::{RecordCalls, Recorded, StorageError};
+use calltrack_core::ports::{ReadCalls, RecordCalls, Recorded, StorageError};
 use calltrack_s3::RecordingBucket;
 use calltrack_twilio::Params;
 use calltrack_twilio_api::{ApiError, TwilioApi};
@@ -48,11 +48,18 @@ pub enum Copied {
     Stored { bytes: Option<u64> },
     /// The call's account is another than the copy says: nothing noted.
     ForeignAccount,
+    /// The call is gone (erased): nothing copied.
+    CallGone,
 }
 
 /// Copies one recording, at `now` (ms since the epoch). Audio already in the
 /// bucket (an earlier try that failed after storing it) is not fetched again.
-pub async fn copy<S: RecordCalls>(store: &S, copier: &Copier, job: &RecordingCopy, now: i64) -> Result<Copied, CopyError> {
+pub async fn copy<S: RecordCalls + ReadCalls>(store: &S, copier: &Copier, job: &RecordingCopy, now: i64) -> Result<Copied, CopyError> {
+    // A call erased since (`calltrack calls erase`) keeps no recording, and noting
+    // the copy would store the call again.
+    if store.is_attributed(&job.call_sid).await.map_err(CopyError::Storage)?.is_none() {
+        return Ok(Copied::CallGone);
+    }
     let key = job.key();
     let mut bytes = None;
     if !copier.bucket.contains(&key).await.map_err(CopyError::Storage)? {

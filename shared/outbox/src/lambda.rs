@@ -76,15 +76,25 @@ pub async fn replay() -> Result<(), lambda_http::Error> {
     let url = settings.callback_queue_url.clone().ok_or("missing CALLBACK_QUEUE_URL")?;
     let aws = sdk_config(None).await;
     let store = store(&aws, &settings).await;
-    // A key that cannot be read must not stop deferred callbacks: copies then wait on the queue.
-    let copier = copier(&aws, &settings).await.unwrap_or_else(|err| {
-        tracing::error!(reason = %err, "recordings cannot be copied until the Twilio API key can be read");
-        None
-    });
     let queue = SqsQueue::new(aws_sdk_sqs::Client::new(&aws), url);
-    let (store, settings, queue, copier) = (&store, &settings, &queue, copier.as_ref());
+    // Built at the first batch that can, and kept: a key that cannot be read (SSM
+    // throttled at a burst of cold starts) must not stop deferred callbacks, and is
+    // read again at the next batch while copies wait on the queue.
+    let copier = tokio::sync::OnceCell::new();
+    let (store, settings, queue, copier, aws) = (&store, &settings, &queue, &copier, &aws);
     let handler = service_fn(move |event: LambdaEvent<SqsEvent>| async move {
         let messages: Vec<Received> = event.payload.records.into_iter().filter_map(received).collect();
+        let copies = settings.recording_bucket.is_some() && settings.twilio_api_key_parameter.is_some();
+        let built = || async { build_copier(aws, settings).await.and_then(|c| c.ok_or_else(|| "no bucket or no key".into())) };
+        let copier = if copies {
+            copier
+                .get_or_try_init(built)
+                .await
+                .map_err(|err| tracing::error!(reason = %err, "recordings cannot be copied until the Twilio API key can be read"))
+                .ok()
+        } else {
+            None
+        };
         let failed = work_batch(store, settings, copier, queue, &messages).await;
         let mut response = SqsBatchResponse::default();
         for id in failed {
@@ -98,7 +108,7 @@ pub async fn replay() -> Result<(), lambda_http::Error> {
 /// What copies recordings, when `RECORDING_BUCKET` names a bucket: Twilio's API
 /// with the key in `TWILIO_API_KEY_PARAMETER`, read once. A bucket without a
 /// key copies nothing (each copy fails, saying why, and is dead-lettered).
-pub async fn copier(aws: &SdkConfig, settings: &Settings) -> Result<Option<Copier>, lambda_http::Error> {
+pub async fn build_copier(aws: &SdkConfig, settings: &Settings) -> Result<Option<Copier>, lambda_http::Error> {
     let Some(bucket) = &settings.recording_bucket else { return Ok(None) };
     let Some(name) = &settings.twilio_api_key_parameter else {
         tracing::warn!("RECORDING_BUCKET is set but TWILIO_API_KEY_PARAMETER is not: recordings cannot be fetched from Twilio");

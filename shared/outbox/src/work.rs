@@ -44,7 +44,7 @@ pub const COPIES_AT_ONCE: usize = 3;
 
 /// Copies the recording `message` asks for; its id when it failed, set to
 /// come back after its backoff.
-async fn copy_one<S: RecordCalls>(
+async fn copy_one<S: RecordCalls + ReadCalls>(
     store: &S,
     settings: &Settings,
     copier: Option<&Copier>,
@@ -59,6 +59,10 @@ async fn copy_one<S: RecordCalls>(
             match tokio::time::timeout(deadline, copy(store, copier, &job, calltrack_service::app::now_ms())).await {
                 Ok(Ok(Copied::Stored { bytes })) => {
                     tracing::info!(message_id = message.message_id, key = job.key(), bytes, "recording copied");
+                    Ok(())
+                }
+                Ok(Ok(Copied::CallGone)) => {
+                    tracing::info!(message_id = message.message_id, call_sid = %job.call_sid, "recording copy for a call erased since: dropped");
                     Ok(())
                 }
                 Ok(Ok(Copied::ForeignAccount)) => {

@@ -150,3 +150,22 @@ async fn a_copy_already_in_the_bucket_is_not_fetched_again() {
     assert_eq!(methods, ["GET", "DELETE", "DELETE"]);
     fetched(&store, &call).await;
 }
+
+#[tokio::test]
+async fn a_copy_for_a_call_erased_since_stores_nothing_and_brings_nothing_back() {
+    let twilio = FakeTwilio::start([Answer::audio(AUDIO)]).await;
+    let copier = copier(&twilio, true).await;
+    let store = calltrack_dynamo::testing::store().await;
+    let call = Lifecycle::new(4);
+    let job = calltrack_core::outbox::RecordingCopy {
+        call_sid: CallSid::parse("CallSid", &call.call_sid).unwrap(),
+        account_sid: calltrack_twilio::fields::AccountSid::parse("AccountSid", ACCOUNT).unwrap(),
+        recording_sid: calltrack_twilio::fields::RecordingSid::parse("RecordingSid", &call.recording_sid).unwrap(),
+        tenant_id: Some("acme".into()),
+    };
+    let copied = calltrack_outbox::copy::copy(&store, &copier, &job, T0).await.expect("done with");
+    assert_eq!(copied, calltrack_outbox::copy::Copied::CallGone);
+    assert!(twilio.requests().is_empty(), "nothing fetched or deleted");
+    assert!(!copier.bucket.contains(&job.key()).await.unwrap());
+    assert!(store.call(&Scope::Operator, &job.call_sid).await.unwrap().is_none(), "the call is not stored again");
+}

@@ -222,6 +222,22 @@ impl RecordingBucket {
         Ok(request.uri().to_owned())
     }
 
+    /// Deletes every object under `prefix` (a call's recordings); says how many went.
+    pub async fn delete_under(&self, prefix: &str) -> Result<usize, StorageError> {
+        let mut deleted = 0;
+        let mut pages = self.client.list_objects_v2().bucket(&self.bucket).prefix(prefix).into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| StorageError(format!("S3: list s3://{}/{prefix}: {}", self.bucket, DisplayErrorContext(e))))?;
+            for object in page.contents.unwrap_or_default() {
+                if let Some(key) = object.key {
+                    self.delete(&key).await?;
+                    deleted += 1;
+                }
+            }
+        }
+        Ok(deleted)
+    }
+
     /// Deletes `key`; a missing key is fine (S3 answers 204 either way).
     pub async fn delete(&self, key: &str) -> Result<(), StorageError> {
         self.client.delete_object().bucket(&self.bucket).key(key).send().await.map_err(|e| failed("delete", &self.bucket, key, e))?;

@@ -76,6 +76,10 @@ pub struct Settings {
     /// (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h): 8 attempts over 27.6 hours.
     /// template.yaml's WebhookQueue takes one receive more than it has waits.
     pub webhook_backoff: Vec<Duration>,
+    /// Webhook endpoints may be on this machine (`localhost`): `calltrack
+    /// serve` only, never read from the environment, as a deployed function's
+    /// localhost is the Lambda runtime's own API.
+    pub local_webhooks: bool,
     /// Which claims of the API's JWTs name the caller's tenant, user and role.
     pub claims: ClaimNames,
 }
@@ -124,6 +128,7 @@ impl Default for Settings {
             copy_deadline: Duration::from_secs(60),
             webhook_queue_url: None,
             webhook_backoff: [5, 300, 1800, 7200, 18_000, 36_000, 36_000].map(Duration::from_secs).to_vec(),
+            local_webhooks: false,
             claims: ClaimNames {
                 tenant: "custom:tenant_id".into(),
                 user: "sub".into(),
@@ -182,8 +187,16 @@ impl Settings {
             replay_backoff: number("REPLAY_BACKOFF_SECONDS")?.map_or(defaults.replay_backoff, |s| Duration::from_secs(s.into())),
             recording_bucket: var("RECORDING_BUCKET"),
             delete_recordings_from_twilio: flag("DELETE_RECORDINGS_FROM_TWILIO")?.unwrap_or(defaults.delete_recordings_from_twilio),
-            recording_link: number("RECORDING_LINK_SECONDS")?.map_or(defaults.recording_link, |s| Duration::from_secs(s.into())),
+            recording_link: match number("RECORDING_LINK_SECONDS")? {
+                // A presigned link lives at most a week (SigV4): any longer and every link would fail.
+                Some(s) if s > 604_800 => {
+                    return Err(Error::invalid("RECORDING_LINK_SECONDS", format!("is {s}; a link lives at most 604800 s")));
+                }
+                Some(s) => Duration::from_secs(s.into()),
+                None => defaults.recording_link,
+            },
             copy_deadline: defaults.copy_deadline,
+            local_webhooks: defaults.local_webhooks,
             webhook_queue_url: var("WEBHOOK_QUEUE_URL"),
             webhook_backoff: match var("WEBHOOK_BACKOFF_SECONDS") {
                 None => defaults.webhook_backoff,
@@ -267,5 +280,7 @@ mod tests {
         assert_eq!(err.to_string(), r#"DELETE_RECORDINGS_FROM_TWILIO is "yes", not true or false"#);
         let err = Settings::from_vars(|name| (name == "WEBHOOK_BACKOFF_SECONDS").then(|| "5,5m".into())).unwrap_err();
         assert_eq!(err.to_string(), r#"WEBHOOK_BACKOFF_SECONDS is not a whole number: "5m""#);
+        let err = Settings::from_vars(|name| (name == "RECORDING_LINK_SECONDS").then(|| "604801".into())).unwrap_err();
+        assert_eq!(err.to_string(), "RECORDING_LINK_SECONDS is 604801; a link lives at most 604800 s");
     }
 }

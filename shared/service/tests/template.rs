@@ -148,3 +148,16 @@ fn the_webhook_queue_takes_one_attempt_more_than_the_backoff_has_waits() {
     let hours = waits.iter().map(|w| w.as_secs_f64()).sum::<f64>() / 3600.0;
     assert!(hours >= 24.0, "retried for at least a day: {hours:.1} h");
 }
+
+#[test]
+fn the_functions_that_copy_recordings_are_given_the_key_and_the_bucket() {
+    let template = template();
+    let globals = &template["Globals"]["Function"]["Environment"]["Variables"];
+    for function in ["DispatchFunction", "ReplayFunction", "ApiFunction"] {
+        let own = &template["Resources"][function]["Properties"]["Environment"]["Variables"];
+        for variable in ["TWILIO_API_KEY_PARAMETER", "RECORDING_BUCKET"] {
+            let set = own.get(variable).or_else(|| globals.get(variable));
+            assert!(set.is_some(), "{function} is not given {variable}: it would copy no recording");
+        }
+    }
+}

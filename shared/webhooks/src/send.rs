@@ -92,7 +92,9 @@ impl Sender {
         let mut response = match request.body(body.to_vec()).send().await {
             Ok(response) => response,
             Err(e) => {
-                attempt.error = Some(self.describe(&e));
+                // Without its URL: an endpoint's path or query may hold a token of the
+                // receiver's, and the error is logged and shown in the deliveries.
+                attempt.error = Some(self.describe(&e.without_url()));
                 return;
             }
         };

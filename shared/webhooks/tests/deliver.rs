@@ -125,3 +125,13 @@ async fn a_bad_url_is_an_error_not_a_panic() {
     assert_eq!(attempt.status, None);
     assert!(attempt.error.as_deref().is_some_and(|e| e.starts_with("bad URL")), "{attempt:?}");
 }
+
+#[tokio::test]
+async fn an_error_never_repeats_the_endpoints_path_or_query() {
+    // A receiver may keep a token of its own in its URL (Zapier-style hooks): errors are logged and shown.
+    let url = "https://calltrack-test.invalid/hooks/tok_SECRET123?key=SECRET456";
+    let attempt =
+        Sender::new().unwrap().with_timeout(Duration::from_secs(5)).deliver(url, &Secret::generate(), "msg_dns", BODY, now()).await;
+    let error = attempt.error.expect("no such host");
+    assert!(!error.contains("SECRET"), "{error}");
+}
