@@ -4,7 +4,7 @@
 //! events and all.
 
 use crate::{Failure, storage};
-use calltrack_core::outbox::recordings_of;
+use calltrack_core::copy::recordings_of;
 use calltrack_core::ports::{EraseCallers, ReadCalls};
 use calltrack_core::view::{CallQuery, CallSummary, Scope, TenantId};
 use calltrack_dynamo::DynamoStore;

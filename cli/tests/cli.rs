@@ -256,7 +256,7 @@ fn erase_takes_one_callers_calls_and_events_and_nobody_elses() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let bucket = runtime.block_on(calltrack_s3::testing::bucket());
     let put = |tenant: Option<&str>, sid: &str| {
-        let key = format!("{}RE0123456789abcdef0123456789abcdef.mp3", calltrack_core::outbox::recordings_of(tenant, sid));
+        let key = format!("{}RE0123456789abcdef0123456789abcdef.mp3", calltrack_core::copy::recordings_of(tenant, sid));
         let audio = futures_util::stream::iter([Ok::<_, std::io::Error>(bytes::Bytes::from_static(b"ID3"))]);
         runtime.block_on(bucket.put_stream(&key, "audio/mpeg", audio)).unwrap();
         key

@@ -10,7 +10,7 @@
 mod common;
 
 use calltrack_core::call::CallUpdate;
-use calltrack_core::outbox::RecordingCopy;
+use calltrack_core::copy::RecordingCopy;
 use calltrack_core::ports::{ReadCalls, RecordCalls};
 use calltrack_core::view::{CallQuery, TenantId};
 use calltrack_dynamo::{DynamoStore, TableNames};

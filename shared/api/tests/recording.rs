@@ -7,8 +7,8 @@
 use calltrack_api::Api;
 use calltrack_api::lambda::{request_of, to_event};
 use calltrack_core::call::CallUpdate;
+use calltrack_core::copy::RecordingCopy;
 use calltrack_core::fixtures::{ACCOUNT, Lifecycle, number};
-use calltrack_core::outbox::RecordingCopy;
 use calltrack_core::ports::RecordCalls;
 use calltrack_dynamo::DynamoStore;
 use calltrack_s3::RecordingBucket;

@@ -18,9 +18,9 @@
 //! also says what a callback changed (a new call, a newly qualified lead, a
 //! newly attributed one), so storage only stores and never decides.
 
+use crate::copy::RecordingCopy;
 use crate::crm::CrmLinks;
 use crate::disposition::{Disposition, DispositionChange, Verdict};
-use crate::outbox::RecordingCopy;
 use crate::placement::Placement;
 use crate::progress::CallProgress;
 use crate::qualification::{CallOutcome, DEFAULT_MIN_TALK_SECONDS, qualify};
@@ -136,7 +136,7 @@ pub struct Recording {
     pub channels: Option<u32>,
     pub source: Option<String>,
     /// Where our own bucket keeps its audio, once copied from Twilio
-    /// ([`RecordingCopy::key`](crate::outbox::RecordingCopy::key)).
+    /// ([`RecordingCopy::key`](crate::copy::RecordingCopy::key)).
     pub bucket_key: Option<String>,
 }
 

@@ -5,13 +5,14 @@
 //! ([`disposition`]), what it puts in the calls' index for listings and
 //! counts ([`call_index`]), a callback kept for later
 //! ([`deferred`]), a call placed through our API ([`placement`]), how readers see calls ([`view`]), what a
-//! change to a call sets off (webhook events, a recording's copy: [`outbox`]), a tenant's webhook
+//! change to a call sets off (webhook events, a recording's copy: [`outbox`], [`copy`]), a tenant's webhook
 //! endpoints and the deliveries to them ([`endpoints`]), and
 //! the small traits storage implements ([`ports`]). Plain functions over plain
 //! types: no I/O here.
 
 pub mod call;
 pub mod call_index;
+pub mod copy;
 pub mod crm;
 pub mod deferred;
 pub mod disposition;

@@ -2,8 +2,8 @@
 //! with any of them repeated, merges into the same call.
 
 use calltrack_core::call::{Call, CallUpdate, Changes, EventKind, ForeignAccount, Recording};
+use calltrack_core::copy::RecordingCopy;
 use calltrack_core::fixtures::*;
-use calltrack_core::outbox::RecordingCopy;
 use calltrack_core::tracking_number::TrackingNumber;
 use calltrack_twilio::fields::{AccountSid, CallSid, Field, RecordingSid, RecordingStatus};
 use proptest::prelude::*;

@@ -3,10 +3,11 @@
 //! for a change seen twice, late tenants and verdicts, and the recording's copy.
 
 use calltrack_core::call::{Call, CallUpdate};
+use calltrack_core::copy::RecordingCopy;
 use calltrack_core::disposition::{DispositionChange, LeadStatus};
 use calltrack_core::endpoints::WebhookEndpoint;
 use calltrack_core::fixtures::*;
-use calltrack_core::outbox::{EventType, RecordingCopy, WebhookEvent, WebhookPayload, recording_to_copy, webhook_events};
+use calltrack_core::outbox::{EventType, WebhookEvent, WebhookPayload, recording_to_copy, webhook_events};
 use calltrack_twilio::fields::{AccountSid, CallSid, Field, RecordingSid};
 use proptest::prelude::*;
 use std::collections::HashSet;

@@ -5,7 +5,7 @@
 //! succeeds or reaches the dead-letter queue.
 
 use calltrack_core::call::CallUpdate;
-use calltrack_core::outbox::RecordingCopy;
+use calltrack_core::copy::RecordingCopy;
 use calltrack_core::ports::{ReadCalls, RecordCalls, Recorded, StorageError};
 use calltrack_s3::RecordingBucket;
 use calltrack_twilio::Params;

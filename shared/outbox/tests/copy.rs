@@ -135,7 +135,7 @@ async fn a_copy_already_in_the_bucket_is_not_fetched_again() {
     let call = Lifecycle::new(3);
     let store = calltrack_dynamo::testing::store().await;
     record_call(&store, &call).await;
-    let job = calltrack_core::outbox::RecordingCopy {
+    let job = calltrack_core::copy::RecordingCopy {
         call_sid: CallSid::parse("CallSid", &call.call_sid).unwrap(),
         account_sid: calltrack_twilio::fields::AccountSid::parse("AccountSid", ACCOUNT).unwrap(),
         recording_sid: calltrack_twilio::fields::RecordingSid::parse("RecordingSid", &call.recording_sid).unwrap(),
@@ -157,7 +157,7 @@ async fn a_copy_for_a_call_erased_since_stores_nothing_and_brings_nothing_back()
     let copier = copier(&twilio, true).await;
     let store = calltrack_dynamo::testing::store().await;
     let call = Lifecycle::new(4);
-    let job = calltrack_core::outbox::RecordingCopy {
+    let job = calltrack_core::copy::RecordingCopy {
         call_sid: CallSid::parse("CallSid", &call.call_sid).unwrap(),
         account_sid: calltrack_twilio::fields::AccountSid::parse("AccountSid", ACCOUNT).unwrap(),
         recording_sid: calltrack_twilio::fields::RecordingSid::parse("RecordingSid", &call.recording_sid).unwrap(),
