@@ -63,20 +63,27 @@ impl TwilioApi {
         format!("{}/2010-04-01{path}", self.base_url)
     }
 
+    /// `request` with the API key.
+    fn with_key(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        request.basic_auth(&self.credentials.api_key_sid, Some(&self.credentials.api_key_secret))
+    }
+
     /// Sends `request` with the API key, and reads a 2xx answer as `T`.
     async fn send<T: serde::de::DeserializeOwned>(&self, request: reqwest::RequestBuilder) -> Result<T, ApiError> {
-        let response = request
-            .basic_auth(&self.credentials.api_key_sid, Some(&self.credentials.api_key_secret))
-            .timeout(self.timeout)
-            .send()
-            .await
-            .map_err(|e| ApiError::from_reqwest(&self.base_url, &e))?;
+        let body = self.answer(request).await?;
+        serde_json::from_slice(&body).map_err(|e| ApiError::Unexpected(format!("Twilio's answer could not be read: {e}")))
+    }
+
+    /// Sends `request` with the API key: the body of a 2xx answer, or Twilio's error.
+    async fn answer(&self, request: reqwest::RequestBuilder) -> Result<bytes::Bytes, ApiError> {
+        let response =
+            self.with_key(request).timeout(self.timeout).send().await.map_err(|e| ApiError::from_reqwest(&self.base_url, &e))?;
         let status = response.status().as_u16();
         let retry_after = error::retry_after(response.headers());
         let body = response.bytes().await.map_err(|e| ApiError::from_reqwest(&self.base_url, &e))?;
         if !(200..300).contains(&status) {
             return Err(ApiError::from_answer(status, &body).with_retry_after(retry_after));
         }
-        serde_json::from_slice(&body).map_err(|e| ApiError::Unexpected(format!("Twilio's answer could not be read: {e}")))
+        Ok(body)
     }
 }

@@ -46,7 +46,7 @@ impl TwilioApi {
     /// whole client's.)
     pub async fn fetch_recording(&self, account: &AccountSid, sid: &RecordingSid) -> Result<RecordingAudio, ApiError> {
         let url = self.url(&format!("/Accounts/{account}/Recordings/{sid}.mp3"));
-        let request = self.http.get(url).basic_auth(&self.credentials.api_key_sid, Some(&self.credentials.api_key_secret));
+        let request = self.with_key(self.http.get(url));
         let response = self.within_timeout(request.send()).await?.map_err(|e| ApiError::from_reqwest(&self.base_url, &e))?;
         let status = response.status().as_u16();
         if !(200..300).contains(&status) {
@@ -86,21 +86,10 @@ impl TwilioApi {
     /// recording someone removed in Twilio's console, is the outcome wanted.
     pub async fn delete_recording(&self, account: &AccountSid, sid: &RecordingSid) -> Result<(), ApiError> {
         let url = self.url(&format!("/Accounts/{account}/Recordings/{sid}.json"));
-        let response = self
-            .http
-            .delete(url)
-            .basic_auth(&self.credentials.api_key_sid, Some(&self.credentials.api_key_secret))
-            .timeout(self.timeout)
-            .send()
-            .await
-            .map_err(|e| ApiError::from_reqwest(&self.base_url, &e))?;
-        let status = response.status().as_u16();
-        if (200..300).contains(&status) || status == 404 {
-            return Ok(());
+        match self.answer(self.http.delete(url)).await {
+            Ok(_) | Err(ApiError::Twilio { status: 404, .. }) => Ok(()),
+            Err(err) => Err(err),
         }
-        let retry_after = error::retry_after(response.headers());
-        let body = response.bytes().await.map_err(|e| ApiError::from_reqwest(&self.base_url, &e))?;
-        Err(ApiError::from_answer(status, &body).with_retry_after(retry_after))
     }
 
     /// `step` if it ends within the client's timeout; [`ApiError::NoAnswer`]
