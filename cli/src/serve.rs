@@ -129,7 +129,6 @@ pub async fn run(args: Args) -> Result<(), Failure> {
         (Some(twilio), Some(bucket)) => Some(Copier { twilio, bucket, delete_from_twilio: settings.delete_recordings_from_twilio }),
         _ => None,
     };
-    let calls_table = settings.tables.calls.clone();
     let mut app = App::new(args.storage.store().await?, Keyring::parse(&args.auth_token)?, settings, "serve");
     if let Some(queue) = &queue {
         app = app.with_queue(queue.clone());
@@ -155,9 +154,8 @@ pub async fn run(args: Args) -> Result<(), Failure> {
         ),
     }
     let dispatcher = Dispatcher { copies: queue.clone().filter(|_| copier.is_some()), webhooks: webhook_queue.clone() };
-    let (streams, dynamo) = (args.storage.streams_client().await, args.storage.client().await);
-    let endpoints = args.storage.store().await?;
-    tokio::spawn(async move { follow_stream(&dynamo, streams, &calls_table, &dispatcher, &endpoints).await });
+    let (streams, stream_server) = (args.storage.streams_client().await, server.clone());
+    tokio::spawn(async move { follow_stream(stream_server.api.store(), streams, &dispatcher).await });
     match webhook_queue {
         Some(queue) => {
             println!("  webhooks (PUT /api/webhooks) are delivered from {}", queue.url());
@@ -230,16 +228,11 @@ const LOCAL_BUCKET: &str = "calltrack-recordings";
 /// The dispatch function's work, in process: the calls table's stream read
 /// as Lambda's event source would, each batch dispatched until it is (a batch
 /// that could not be queued is tried again, as the stream would give it again).
-async fn follow_stream(
-    dynamo: &aws_sdk_dynamodb::Client,
-    streams: aws_sdk_dynamodbstreams::Client,
-    table: &str,
-    dispatcher: &Dispatcher,
-    endpoints: &DynamoStore,
-) {
+async fn follow_stream(store: &DynamoStore, streams: aws_sdk_dynamodbstreams::Client, dispatcher: &Dispatcher) {
+    let table = &store.tables().calls;
     let pause = std::time::Duration::from_millis(250);
     let mut reader = loop {
-        match StreamReader::open(dynamo, streams.clone(), table).await {
+        match StreamReader::open(store.client(), streams.clone(), table).await {
             Ok(reader) => break reader,
             Err(err) => {
                 lambda_http::tracing::warn!(table, reason = %err, "cannot read the calls table's stream yet (`calltrack tables create` gives it one)");
@@ -261,7 +254,7 @@ async fn follow_stream(
         if records.is_empty() {
             continue;
         }
-        while let Err(err) = dispatch(dispatcher, endpoints, records.clone()).await {
+        while let Err(err) = dispatch(dispatcher, store, records.clone()).await {
             lambda_http::tracing::warn!(reason = %err, "stream batch not dispatched; trying again");
             tokio::time::sleep(std::time::Duration::from_secs(1)).await;
         }

@@ -33,6 +33,19 @@ struct Endpoints {
     endpoints: Vec<WebhookEndpoint>,
 }
 
+/// Writes `item` whole into the index table.
+async fn put(store: &DynamoStore, item: Item) -> Result<(), StorageError> {
+    store
+        .client()
+        .put_item()
+        .table_name(&store.tables().index)
+        .set_item(Some(item))
+        .send()
+        .await
+        .map_err(|e| storage(DisplayErrorContext(e)))?;
+    Ok(())
+}
+
 impl KeepWebhookEndpoints for DynamoStore {
     async fn webhook_endpoints(&self, tenant: &TenantId) -> Result<Vec<WebhookEndpoint>, StorageError> {
         let read = self
@@ -52,14 +65,7 @@ impl KeepWebhookEndpoints for DynamoStore {
     async fn set_webhook_endpoints(&self, tenant: &TenantId, endpoints: &[WebhookEndpoint]) -> Result<(), StorageError> {
         let mut item = to_item(&Endpoints { endpoints: endpoints.to_vec() })?;
         item.extend(endpoints_key(tenant));
-        self.client()
-            .put_item()
-            .table_name(&self.tables().index)
-            .set_item(Some(item))
-            .send()
-            .await
-            .map_err(|e| storage(DisplayErrorContext(e)))?;
-        Ok(())
+        put(self, item).await
     }
 }
 
@@ -69,14 +75,7 @@ impl LogDeliveries for DynamoStore {
         let sk = format!("{:013}#{}#{}#{:03}", attempt.at, attempt.event_id, attempt.endpoint_id, attempt.attempt);
         item.extend(key(format!("D#{tenant}"), sk));
         item.insert("expiresAt".to_owned(), number(attempt.at / 1000 + DELIVERY_RETENTION_S));
-        self.client()
-            .put_item()
-            .table_name(&self.tables().index)
-            .set_item(Some(item))
-            .send()
-            .await
-            .map_err(|e| storage(DisplayErrorContext(e)))?;
-        Ok(())
+        put(self, item).await
     }
 
     async fn deliveries(&self, tenant: &TenantId, limit: u32) -> Result<Vec<DeliveryAttempt>, StorageError> {

@@ -74,7 +74,11 @@ pub async fn dispatch<E: KeepWebhookEndpoints>(
                 };
                 tenants.insert(event.tenant_id.clone(), listening);
             }
-            let listening = tenants[&event.tenant_id].iter().filter(|e| e.wants(event.event_type));
+            let listening: Vec<&WebhookEndpoint> = tenants[&event.tenant_id].iter().filter(|e| e.wants(event.event_type)).collect();
+            if listening.is_empty() {
+                // Most tenants have no endpoint: no payload to make.
+                continue;
+            }
             let payload = serde_json::to_string(&WebhookPayload::new(&event, &change.after)).expect("a payload serialises");
             for endpoint in listening {
                 deliveries.push(Delivery::new(&event, &endpoint.id, &payload).body());

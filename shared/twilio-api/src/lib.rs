@@ -76,8 +76,7 @@ impl TwilioApi {
 
     /// Sends `request` with the API key: the body of a 2xx answer, or Twilio's error.
     async fn answer(&self, request: reqwest::RequestBuilder) -> Result<bytes::Bytes, ApiError> {
-        let response =
-            self.with_key(request).timeout(self.timeout).send().await.map_err(|e| ApiError::from_reqwest(&self.base_url, &e))?;
+        let response = self.with_key(request).timeout(self.timeout).send().await.map_err(|e| ApiError::from_reqwest(&self.base_url, &e))?;
         let status = response.status().as_u16();
         let retry_after = error::retry_after(response.headers());
         let body = response.bytes().await.map_err(|e| ApiError::from_reqwest(&self.base_url, &e))?;
