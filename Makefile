@@ -5,7 +5,7 @@
 
 CARGO ?= cargo
 
-.PHONY: demo test lint unit mutants-changed mutants bench bench-node load outage cold-start fuzz events
+.PHONY: demo test lint unit mutants-changed mutants bench bench-node load outage cold-start warm fuzz events
 
 ## The product on this machine: DynamoDB Local, the tables, a demo number, the
 ## webhooks on http://127.0.0.1:3000 (PORT=...), three simulated calls. Ctrl-C stops it.
@@ -64,6 +64,15 @@ cold-start:
 	$(CARGO) build --quiet --locked -p calltrack
 	$(CARGO) build --quiet --locked -p calltrack --example cold_start
 	scripts/with-dynamodb-local $(CARGO) run --quiet --locked -p calltrack --example cold_start
+
+## CPU and time per warm invocation of the release functions, beside a Node.js peer doing the
+## seed's job (cli/examples/warm.rs; WARM_INVOCATIONS and its other settings pass through).
+warm:
+	nice $(CARGO) build --release --locked -p answer -p status -p recording
+	$(CARGO) build --quiet --locked -p calltrack
+	$(CARGO) build --quiet --locked -p calltrack --example warm
+	cd shared/service/benches/node-peer && npm ci --no-audit --no-fund --silent
+	scripts/with-dynamodb-local $(CARGO) run --quiet --locked -p calltrack --example warm
 
 ## Each fuzz target for FUZZ_SECONDS (60) seconds; needs the nightly toolchain.
 fuzz:

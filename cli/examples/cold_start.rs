@@ -42,7 +42,10 @@
 //! figures, every run included, in .tools/cold-start/ (`answer.log`, `answer.json`, ...).
 //!
 //! This is a measuring tool, not part of calltrack: it uses no calltrack crate, only the CLI
-//! binary for the setup, so that it measures the functions as deployed and nothing else.
+//! binary for the setup, so that it measures the functions as deployed and nothing else. What it
+//! shares with the warm-invocation harness (`warm.rs`) is in `lambda_harness/`.
+
+mod lambda_harness;
 
 use std::collections::BTreeSet;
 use std::convert::Infallible;
@@ -50,23 +53,24 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::net::SocketAddr;
 use std::os::fd::AsRawFd;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use clap::Parser;
 use clap::builder::BoolishValueParser;
-use http_body_util::{BodyExt, Full};
+use http_body_util::BodyExt;
 use hyper::body::{Bytes, Incoming};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper::{Method, Request, Response, StatusCode};
+use hyper::{Method, Request, StatusCode};
 use hyper_util::rt::TokioIo;
+use lambda_harness::{
+    PREFIX, Reply, Side, create_tables_and_demo_number, dynamodb_endpoint, exit_code, function_binary, function_env, invocation,
+    json_reply, read_event, relay, resolve, root, round, target_dir,
+};
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
 use tokio::task::{JoinHandle, JoinSet};
@@ -81,10 +85,6 @@ const FUNCTIONS: [(&str, &str, i64); 3] = [
     ("status", "events/status-parent-completed.json", 204),
     ("recording", "events/recording-completed.json", 204),
 ];
-
-/// The token and base URL the events in events/ are signed with.
-const TWILIO_AUTH_TOKEN: &str = "test-auth-token-not-a-secret";
-const PUBLIC_BASE_URL: &str = "http://127.0.0.1:3000";
 
 /// The figures the table and the targets rest on.
 const INIT_TARGET_MS: f64 = 20.0;
@@ -135,62 +135,21 @@ struct DynamoDb {
     relay: bool,
 }
 
-/// The repository: events/ and .tools/ are found from here, whatever the working directory.
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("cli/ is inside the repository").to_path_buf()
-}
-
-/// Where cargo builds: `$CARGO_TARGET_DIR`, else target/ in the repository.
-fn target_dir(root: &Path) -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR").filter(|dir| !dir.is_empty()).map_or_else(|| root.join("target"), PathBuf::from)
-}
-
 fn main() -> ExitCode {
-    let settings = Settings::parse();
-    match measure_all(&settings) {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::FAILURE,
-        Err(message) => {
-            eprintln!("cold_start: {message}");
-            ExitCode::from(2)
-        }
-    }
+    exit_code("cold_start", measure_all(&Settings::parse()))
 }
 
 /// Checks and sets the stage, measures each function, prints the table. `Ok(false)` when a
 /// counted run failed; `Err` when nothing could be measured.
 fn measure_all(settings: &Settings) -> Result<bool, String> {
     let root = root();
-    let Some(endpoint) = std::env::var("AWS_ENDPOINT_URL_DYNAMODB").ok().filter(|e| !e.is_empty()) else {
-        return Err("AWS_ENDPOINT_URL_DYNAMODB is not set: run it as `make cold-start`, or as \
-                    scripts/with-dynamodb-local cargo run -p calltrack --example cold_start"
-            .into());
-    };
+    let endpoint = dynamodb_endpoint("cold_start")?;
     let dynamodb = DynamoDb { upstream: resolve(&endpoint)?, endpoint, relay: settings.proxy };
     let bin_dir = settings.dir.clone().unwrap_or_else(|| target_dir(&root).join("release"));
     let functions =
         settings.functions.split_whitespace().map(|name| find_function(&root, &bin_dir, name)).collect::<Result<Vec<_>, _>>()?;
 
-    eprintln!("== tables and the demo tracking number in DynamoDB Local ({})", dynamodb.endpoint);
-    calltrack(&root, &["tables", "create"])?;
-    calltrack(
-        &root,
-        &[
-            "numbers",
-            "add",
-            "+18005551212",
-            "--tenant",
-            "demo",
-            "--user",
-            "jane",
-            "--forward-to",
-            "+14155550123",
-            "--source",
-            "Google Ads",
-            "--whisper",
-            "Call from Google Ads",
-        ],
-    )?;
+    create_tables_and_demo_number(&root, &dynamodb.endpoint)?;
 
     let out = root.join(".tools/cold-start");
     fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
@@ -217,89 +176,9 @@ fn find_function(root: &Path, bin_dir: &Path, name: &str) -> Result<Function, St
     let Some(&(name, event_path, expect)) = FUNCTIONS.iter().find(|(known, ..)| *known == name) else {
         return Err(format!("unknown function {name}: COLD_START_FUNCTIONS takes answer, status, recording"));
     };
-    // `cargo build` leaves DIR/answer; `cargo lambda build` leaves DIR/answer/bootstrap.
-    let is_executable = |path: &Path| fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0);
-    let Some(binary) = [bin_dir.join(name), bin_dir.join(name).join("bootstrap")].into_iter().find(|p| is_executable(p)) else {
-        return Err(format!(
-            "no binary for {name} in {} (looked for {name} and {name}/bootstrap): build them with \
-             `nice cargo build --release --locked -p answer -p status -p recording`, or run `make cold-start`",
-            bin_dir.display()
-        ));
-    };
-    let event = fs::read(root.join(event_path)).map_err(|e| format!("{event_path}: {e}"))?;
-    serde_json::from_slice::<Value>(&event).map_err(|e| format!("{event_path} is not JSON: {e}"))?;
-    Ok(Function { name, binary, event_path, event: event.into(), expect })
-}
-
-/// DynamoDB Local's address, for the relay.
-fn resolve(endpoint: &str) -> Result<SocketAddr, String> {
-    let url = reqwest::Url::parse(endpoint).map_err(|e| format!("AWS_ENDPOINT_URL_DYNAMODB={endpoint}: {e}"))?;
-    let addrs = url.socket_addrs(|| None).map_err(|e| format!("AWS_ENDPOINT_URL_DYNAMODB={endpoint}: {e}"))?;
-    addrs.into_iter().next().ok_or_else(|| format!("AWS_ENDPOINT_URL_DYNAMODB={endpoint}: no address"))
-}
-
-/// Runs the calltrack CLI (`$CALLTRACK`, else target/debug/calltrack) for the setup, its
-/// output on stderr so that stdout keeps only the table.
-fn calltrack(root: &Path, args: &[&str]) -> Result<(), String> {
-    let program =
-        std::env::var_os("CALLTRACK").filter(|p| !p.is_empty()).map_or_else(|| target_dir(root).join("debug/calltrack"), PathBuf::from);
-    let status = Command::new(&program)
-        .args(args)
-        .env("TWILIO_AUTH_TOKEN", TWILIO_AUTH_TOKEN)
-        .env("PUBLIC_BASE_URL", PUBLIC_BASE_URL)
-        .env_remove("TWILIO_AUTH_TOKEN_PARAMETER")
-        .stdin(Stdio::null())
-        .stdout(io::stderr())
-        .status()
-        .map_err(|e| format!("cannot run {} ({e}): build it with `cargo build -p calltrack`, or set CALLTRACK", program.display()))?;
-    if !status.success() {
-        return Err(format!("`calltrack {}` failed ({status})", args.join(" ")));
-    }
-    Ok(())
-}
-
-/// The environment of each function: only what is named here, as in a Lambda sandbox. The
-/// per-run AWS_LAMBDA_RUNTIME_API and AWS_ENDPOINT_URL_DYNAMODB (the relay's, or DynamoDB
-/// Local's) are added by `one_run`.
-fn function_env(name: &str) -> Vec<(String, String)> {
-    // Passed on when set and not empty (an empty SSL_CERT_DIR reads as an unset one to
-    // rustls-native-certs). AWS_* are with-dynamodb-local's dummy credentials.
-    const PASSED_ON: [&str; 11] = [
-        "PATH",
-        "AWS_ACCESS_KEY_ID",
-        "AWS_SECRET_ACCESS_KEY",
-        "AWS_SESSION_TOKEN",
-        "CALLS_TABLE",
-        "CALL_EVENTS_TABLE",
-        "TRACKING_NUMBERS_TABLE",
-        "CALL_INDEX_TABLE",
-        "AWS_ENDPOINT_URL_SSM",
-        "SSL_CERT_FILE",
-        "SSL_CERT_DIR",
-    ];
-    let var = |key: &str| std::env::var(key).ok().filter(|v| !v.is_empty());
-    let mut env: Vec<(String, String)> = PASSED_ON.iter().filter_map(|&key| Some((key.to_owned(), var(key)?))).collect();
-    let region = var("AWS_REGION").unwrap_or_else(|| "us-east-1".into());
-    let lambda = [
-        // The token comes from here, never from SSM (TWILIO_AUTH_TOKEN_PARAMETER is not passed).
-        ("TWILIO_AUTH_TOKEN", TWILIO_AUTH_TOKEN.to_owned()),
-        ("PUBLIC_BASE_URL", PUBLIC_BASE_URL.to_owned()),
-        // What Lambda sets in a sandbox with the template's settings.
-        ("AWS_LAMBDA_FUNCTION_NAME", format!("calltrack-{name}")),
-        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128".to_owned()),
-        ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".to_owned()),
-        ("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/calltrack-{name}")),
-        ("AWS_LAMBDA_LOG_STREAM_NAME", "cold-start".to_owned()),
-        ("AWS_LAMBDA_LOG_FORMAT", "JSON".to_owned()),
-        ("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand".to_owned()),
-        ("AWS_REGION", region.clone()),
-        ("AWS_DEFAULT_REGION", region),
-        ("RUST_LOG", var("RUST_LOG").unwrap_or_else(|| "info".into())),
-        ("LANG", "en_US.UTF-8".to_owned()),
-        ("TZ", ":UTC".to_owned()),
-    ];
-    env.extend(lambda.into_iter().map(|(key, value)| (key.to_owned(), value)));
-    env
+    let binary = function_binary(bin_dir, name)?;
+    let event = read_event(root, event_path)?;
+    Ok(Function { name, binary, event_path, event: event.to_string().into(), expect })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -530,11 +409,6 @@ fn figures(number: i64, t0: Instant, seen: Seen, expect: i64, cpu_ms: f64) -> Fi
     figures
 }
 
-fn round(value: f64, digits: i32) -> f64 {
-    let scale = 10f64.powi(digits);
-    (value * scale).round() / scale
-}
-
 // ---------------------------------------------------------------------------------------------
 // The process: peak RSS, page cache, exit and CPU time
 
@@ -598,8 +472,6 @@ fn reap(pid: i32) -> f64 {
 // ---------------------------------------------------------------------------------------------
 // The run's servers: the fake Runtime API, and the relay in front of DynamoDB Local
 
-const PREFIX: &str = "/2018-06-01/runtime";
-
 /// A listener on a fresh loopback port and the task that serves it. Dropping it ends the task
 /// and every connection it accepted, requests in flight included.
 struct Server {
@@ -626,7 +498,7 @@ impl Server {
                 let run = run.clone();
                 match serves {
                     Serves::RuntimeApi => connections.spawn(serve_runtime_api(stream, run)),
-                    Serves::RelayTo(dynamodb) => connections.spawn(relay(stream, dynamodb, run)),
+                    Serves::RelayTo(dynamodb) => connections.spawn(relay_timed(stream, dynamodb, run)),
                 };
                 while connections.try_join_next().is_some() {}
             }
@@ -648,8 +520,6 @@ impl Drop for Server {
         self.task.abort();
     }
 }
-
-type Reply = Response<Full<Bytes>>;
 
 async fn serve_runtime_api(stream: TcpStream, run: Arc<Run>) {
     let service = service_fn(move |request| runtime_api(run.clone(), request));
@@ -689,16 +559,7 @@ async fn next_invocation(run: &Run, at: Instant) -> Reply {
     if !first {
         return std::future::pending().await;
     }
-    let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).expect("after 1970").as_millis();
-    Response::builder()
-        .status(StatusCode::OK)
-        .header("Content-Type", "application/json")
-        .header("Lambda-Runtime-Aws-Request-Id", &run.id)
-        .header("Lambda-Runtime-Deadline-Ms", (now_ms + 30_000).to_string())
-        .header("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:us-east-1:123456789012:function:cold-start")
-        .header("Lambda-Runtime-Trace-Id", "Root=1-00000000-000000000000000000000000;Parent=0000000000000000;Sampled=0")
-        .body(Full::new(run.event.clone()))
-        .expect("the headers are valid")
+    invocation(&run.id, run.event.clone())
 }
 
 /// A POST: this invocation's response (its time, statusCode and VmHWM), or an error.
@@ -726,79 +587,26 @@ fn posted(run: &Run, route: &str, body: &[u8], at: Instant) -> Reply {
     json_reply(StatusCode::ACCEPTED, json!({ "status": "OK" }))
 }
 
-fn json_reply(status: StatusCode, body: Value) -> Reply {
-    Response::builder()
-        .status(status)
-        .header("Content-Type", "application/json")
-        .body(Full::new(Bytes::from(body.to_string())))
-        .expect("the headers are valid")
-}
-
-/// One end of a relayed connection.
-#[derive(Clone, Copy, PartialEq)]
-enum Side {
-    Function,
-    DynamoDb,
-}
-
-/// Who spoke last on one relayed connection. An exchange is the function's bytes (a request),
-/// then DynamoDB's (its answer): the first byte of each is timestamped, when the turn changes.
-/// HTTP/1.1 without pipelining, as the SDK speaks it, takes turns like that.
-#[derive(Default)]
-struct Turn {
-    last: Option<Side>,
-    /// This connection's current exchange, an index into `Seen::dynamodb`.
-    exchange: Option<usize>,
-}
-
-/// Relays one of the function's connections to DynamoDB Local, byte for byte.
-async fn relay(function: TcpStream, upstream: SocketAddr, run: Arc<Run>) {
-    // Refused: the function sees DynamoDB down, as it would be.
-    let Ok(dynamodb) = TcpStream::connect(upstream).await else { return };
-    // Without it, small writes would wait on Nagle and the delay would count as DynamoDB's.
-    let _ = function.set_nodelay(true);
-    let _ = dynamodb.set_nodelay(true);
-    let (function_read, function_write) = function.into_split();
-    let (dynamodb_read, dynamodb_write) = dynamodb.into_split();
-    let turn = Mutex::new(Turn::default());
-    // When either side closes or fails, the relayed connection ends both ways.
-    tokio::select! {
-        () = pump(function_read, dynamodb_write, Side::Function, &turn, &run) => {}
-        () = pump(dynamodb_read, function_write, Side::DynamoDb, &turn, &run) => {}
-    }
-}
-
-/// Copies one direction of a relayed connection, and timestamps each change of turn.
-async fn pump(mut from: OwnedReadHalf, mut to: OwnedWriteHalf, side: Side, turn: &Mutex<Turn>, run: &Run) {
-    let mut buffer = vec![0; 64 * 1024];
-    loop {
-        let n = match from.read(&mut buffer).await {
-            Ok(0) | Err(_) => return,
-            Ok(n) => n,
-        };
-        let at = Instant::now();
-        {
-            let mut turn = turn.lock().unwrap();
-            if turn.last != Some(side) {
-                let mut seen = run.seen.lock().unwrap();
-                match side {
-                    Side::Function => {
-                        seen.dynamodb.push(Exchange { sent: at, answered: None });
-                        turn.exchange = Some(seen.dynamodb.len() - 1);
-                    }
-                    Side::DynamoDb => {
-                        if let Some(exchange) = turn.exchange {
-                            seen.dynamodb[exchange].answered = Some(at);
-                        }
-                    }
+/// Relays one of the function's connections to DynamoDB Local, timestamping each request and the
+/// first byte of its answer.
+async fn relay_timed(function: TcpStream, upstream: SocketAddr, run: Arc<Run>) {
+    // This connection's current exchange, an index into `Seen::dynamodb`.
+    let mut exchange = None;
+    relay(function, upstream, move |side, at| {
+        let mut seen = run.seen.lock().unwrap();
+        match side {
+            Side::Function => {
+                seen.dynamodb.push(Exchange { sent: at, answered: None });
+                exchange = Some(seen.dynamodb.len() - 1);
+            }
+            Side::DynamoDb => {
+                if let Some(exchange) = exchange {
+                    seen.dynamodb[exchange].answered = Some(at);
                 }
             }
-            turn.last = Some(side);
         }
-        if to.write_all(&buffer[..n]).await.is_err() {
-            return;
-        }
-    }
+    })
+    .await;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -3,7 +3,8 @@
 
 use calltrack_service::Route;
 
-#[tokio::main]
+// One thread: a function takes one event at a time, and waking another thread costs CPU.
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
     lambda_http::tracing::init_default_subscriber();
     let app = calltrack_service::lambda::init("status").await?;

@@ -31,8 +31,11 @@ impl std::error::Error for StorageError {}
 pub enum Recorded {
     /// It was new: the call as it now stands, and what the callback changed.
     Applied(Box<Applied>),
-    /// It had been recorded before; nothing changed.
-    Duplicate,
+    /// It had been recorded before; nothing changed. `owned`: the call is known
+    /// to have its owner (its tenant), as storage returned it or last wrote it.
+    /// A call never loses its owner, so that needs no read; `false` says only
+    /// that it was not seen.
+    Duplicate { owned: bool },
     /// It came from another Twilio account than its call's (a token of one
     /// account or subaccount used on another's call): refused, nothing written.
     ForeignAccount(ForeignAccount),

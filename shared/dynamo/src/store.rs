@@ -832,8 +832,9 @@ impl RecordCalls for DynamoStore {
                     return Ok(Recorded::Applied(applied));
                 }
                 Attempt::Duplicate(current) => {
+                    let owned = [current.as_ref(), expected.as_ref()].into_iter().flatten().any(|stored| stored.call.attributed);
                     current.inspect(|stored| self.remember(stored));
-                    return Ok(Recorded::Duplicate);
+                    return Ok(Recorded::Duplicate { owned });
                 }
                 Attempt::Stale(None) => (expected, rebuilt) = (None, None),
                 Attempt::Stale(Some(Ok(current))) => (expected, rebuilt) = (Some(current), None),

@@ -18,7 +18,7 @@ async fn record_all(store: &DynamoStore, updates: &[CallUpdate]) -> (usize, usiz
     for update in updates {
         match store.record(update).await.expect("recorded") {
             Recorded::Applied(_) => applied += 1,
-            Recorded::Duplicate => duplicates += 1,
+            Recorded::Duplicate { .. } => duplicates += 1,
             Recorded::ForeignAccount(refused) => panic!("{refused:?}"),
         }
     }

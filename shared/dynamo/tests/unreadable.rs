@@ -139,7 +139,7 @@ async fn a_callback_to_an_unreadable_call_rebuilds_it_from_its_events_and_writes
 
         // A redelivery changes nothing, and fails nothing.
         let (lambda, warnings) = warned(sibling(&store));
-        assert_eq!(lambda.record(&updates[0]).await.unwrap(), Recorded::Duplicate, "{case}");
+        assert!(matches!(lambda.record(&updates[0]).await.unwrap(), Recorded::Duplicate { .. }), "{case}");
         // The next callback, in a Lambda that remembers nothing: the call is rebuilt and written back.
         let Recorded::Applied(applied) = lambda.record(&updates[5]).await.unwrap() else { panic!("{case}: applied") };
         let prior = applied.call.prior_calls.expect("counted when the call got its owner");

@@ -67,7 +67,7 @@ pub async fn copy<S: RecordCalls + ReadCalls>(store: &S, copier: &Copier, job: &
         bytes = Some(copier.bucket.put_stream(&key, &audio.content_type, audio.body).await.map_err(CopyError::Storage)?);
     }
     match store.record(&CallUpdate::recording_copied(job, now)).await.map_err(CopyError::Storage)? {
-        Recorded::Applied(_) | Recorded::Duplicate => {}
+        Recorded::Applied(_) | Recorded::Duplicate { .. } => {}
         Recorded::ForeignAccount(_) => return Ok(Copied::ForeignAccount),
     }
     if copier.delete_from_twilio {

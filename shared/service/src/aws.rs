@@ -3,6 +3,7 @@
 //! in an answer Twilio can act on rather than in Twilio giving up.
 
 use aws_config::retry::RetryConfig;
+use aws_config::stalled_stream_protection::StalledStreamProtectionConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_dynamodb::config::Credentials;
@@ -46,6 +47,14 @@ pub async fn sdk_config(dynamodb_endpoint: Option<&str>) -> SdkConfig {
         }
     }
     loader.load().await
+}
+
+/// The DynamoDB client's settings: the SDK's, without stalled-stream
+/// protection. DynamoDB's requests and answers are a few kilobytes, which the
+/// attempt timeout (2 s) already bounds; the protection's throughput checks
+/// would run on every poll of every body, in every warm invocation.
+pub fn dynamodb_config(aws: &SdkConfig) -> aws_sdk_dynamodb::Config {
+    aws_sdk_dynamodb::config::Builder::from(aws).stalled_stream_protection(StalledStreamProtectionConfig::disabled()).build()
 }
 
 /// The value of the SSM parameter `name` (a SecureString, decrypted), for the

@@ -40,7 +40,7 @@ pub async fn init(function: &'static str) -> Result<App<DynamoStore>, lambda_htt
 
 /// The DynamoDB store, its connection warmed.
 pub async fn store(aws: &SdkConfig, settings: &Settings) -> DynamoStore {
-    let dynamodb = aws_sdk_dynamodb::Client::new(aws);
+    let dynamodb = aws_sdk_dynamodb::Client::from_conf(crate::aws::dynamodb_config(aws));
     warm(&dynamodb, &settings.tables.calls).await;
     DynamoStore::new(dynamodb, settings.tables.clone(), settings.event_retention)
 }

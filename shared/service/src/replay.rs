@@ -96,7 +96,7 @@ pub async fn apply<S: RecordCalls + LookUpNumbers + ReadCalls>(
     };
     Ok(match recorded {
         Recorded::Applied(_) => Outcome::Recorded,
-        Recorded::Duplicate => Outcome::Duplicate,
+        Recorded::Duplicate { .. } => Outcome::Duplicate,
         // Done: another try would be refused again.
         Recorded::ForeignAccount(foreign) => {
             routes::warn_foreign(&foreign);

@@ -10,10 +10,11 @@ mod common;
 use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_dynamodb::error::BoxError;
-use calltrack_core::ports::ManageNumbers;
+use calltrack_core::ports::{ManageNumbers, ReadCalls};
 use calltrack_dynamo::{DynamoStore, tables};
 use calltrack_service::{App, Settings};
 use calltrack_twilio::Keyring;
+use calltrack_twilio::fields::{CallSid, Field};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -71,7 +72,8 @@ async fn one_round_trip_per_webhook_and_three_for_a_cold_answer() {
         ("dial-result-answered", 200, 1),
         ("status-parent-completed", 204, 1),
         ("recording-completed", 204, 1),
-        ("recording-completed", 204, 1), // a redelivery: the same one write, refused by its condition
+        ("recording-completed", 204, 1),     // a redelivery: the same one write, refused by its condition
+        ("status-parent-completed", 204, 1), // a redelivered parent status: its call has an owner, no read to know it
     ] {
         requests.0.store(0, Ordering::SeqCst);
         let answer = common::invoke(&app, &std::fs::read_to_string(format!("{dir}/{event}.json")).unwrap()).await;
@@ -115,6 +117,47 @@ async fn a_lifecycle_across_the_three_functions() {
         assert_eq!(sent, round_trips, "{event}: {}", answered.body);
     }
     counted.push(format!("{:<36} {total} round trips for 8 webhooks", "whole lifecycle"));
+
+    // Twilio's redelivery of the parent's status, to the same status function and to another
+    // (a new instance, which remembers nothing): the refused write shows the call's owner.
+    for (app, case) in [(&status, "the same function"), (&function("status"), "a new instance")] {
+        requests.0.store(0, Ordering::SeqCst);
+        let answered = common::invoke(app, &read("status-parent-completed")).await;
+        let sent = requests.0.load(Ordering::SeqCst);
+        counted.push(format!("{:<9} {:<26} {sent} round trip(s), {case}", app.function(), "redelivered parent status"));
+        assert_eq!((answered.status, sent), (204, 1), "{case}: {}", answered.body);
+    }
     println!("{}", counted.join("\n"));
     assert_eq!(total, 13);
+}
+
+/// A parent status stored while its number was not known (the owner could not be claimed), then
+/// redelivered once it is: the refused write shows a call without an owner, so the redelivery
+/// reads whether it has one by now, then claims it as the first delivery would have.
+#[tokio::test]
+async fn a_redelivered_parent_status_claims_an_owner_the_first_delivery_could_not() {
+    let (requests, function) = counted().await;
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../events");
+    let event = std::fs::read_to_string(format!("{dir}/status-parent-completed.json")).unwrap();
+    let number = common::number("tenant-demo", "user-1", None);
+    let call_sid = CallSid::parse("CallSid", "CA7c1e3f0a9b2d4c6e8f0a1b2c3d4e5f60").unwrap();
+    let first = function("status");
+    assert!(first.store().remove_tracking_number(&number.phone_number).await.unwrap());
+
+    requests.0.store(0, Ordering::SeqCst);
+    assert_eq!(common::invoke(&first, &event).await.status, 204);
+    assert_eq!(requests.0.load(Ordering::SeqCst), 2, "the write, then the number read: not ours (yet)");
+    assert_eq!(first.store().is_attributed(&call_sid).await.unwrap(), Some(false));
+
+    first.store().put_tracking_number(&number).await.unwrap();
+    // A new instance: the first one remembers, for a while, that the number is not ours.
+    let again = function("status");
+    requests.0.store(0, Ordering::SeqCst);
+    assert_eq!(common::invoke(&again, &event).await.status, 204);
+    assert_eq!(
+        requests.0.load(Ordering::SeqCst),
+        5,
+        "the refused write, whether it has an owner, the number, the caller's earlier calls counted, the owner's write"
+    );
+    assert_eq!(again.store().is_attributed(&call_sid).await.unwrap(), Some(true));
 }

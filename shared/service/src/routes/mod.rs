@@ -61,7 +61,7 @@ fn stored_outcome(recorded: &Recorded) -> (Outcome, Counts) {
         Recorded::Applied(applied) => {
             (Outcome::Recorded, Counts { qualified_calls: u32::from(applied.changes.newly_qualified), ..Counts::default() })
         }
-        Recorded::Duplicate => (Outcome::Duplicate, Counts { duplicates: 1, ..Counts::default() }),
+        Recorded::Duplicate { .. } => (Outcome::Duplicate, Counts { duplicates: 1, ..Counts::default() }),
         Recorded::ForeignAccount(foreign) => {
             warn_foreign(foreign);
             // Counted with the signatures refused: a token used beyond its account.

@@ -60,9 +60,10 @@ pub(crate) fn customer_of(url: &str) -> Result<Option<PhoneNumber>, Error> {
 /// could not store its owner. The parent leg's status callbacks carry the
 /// tracking number, so the owner is filled in from them: a read of the number
 /// and one more write, for calls stored without an owner (and a read alone for
-/// calls to unknown numbers). A redelivered callback reads only whether its
-/// call has an owner, and checks again, so a failure here is repaired like
-/// any other: the callback is queued and applied again. A number bound to
+/// calls to unknown numbers). A redelivered callback checks again, so a failure
+/// here is repaired like any other: the callback is queued and applied again.
+/// It reads whether its call has an owner only when its rejected write did not
+/// show one (a call stored without one, or a store that had not seen it). A number bound to
 /// another account than the callback's gives no owner, and a callback refused
 /// for its account claims nothing. The URL's `userId` (a placed call's) names
 /// the user within the number's tenant.
@@ -77,7 +78,8 @@ async fn claim_owner<S: RecordCalls + LookUpNumbers + ReadCalls>(
     let Some(number) = &hook.tracking_number else { return Ok(()) };
     let unowned = match recorded {
         Recorded::Applied(applied) => !applied.call.attributed,
-        Recorded::Duplicate => cx.store.is_attributed(&hook.call_sid).await? == Some(false),
+        Recorded::Duplicate { owned: true } => false,
+        Recorded::Duplicate { owned: false } => cx.store.is_attributed(&hook.call_sid).await? == Some(false),
         Recorded::ForeignAccount(_) => false,
     };
     let Some(owner) = (if unowned { cx.store.tracking_number(number).await? } else { None }) else { return Ok(()) };
