@@ -6,7 +6,7 @@
 //!
 //! ```text
 //! make warm        # builds the release functions and calltrack, installs the peer, runs this
-//! scripts/with-dynamodb-local cargo run --release -p calltrack --example warm [-- DIR]
+//! scripts/with-dynamodb-local cargo run -p calltrack --example warm [-- DIR]
 //! ```
 //!
 //! DIR (default: target/release, in $CARGO_TARGET_DIR if set) holds the release `answer`,
