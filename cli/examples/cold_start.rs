@@ -67,13 +67,12 @@ use hyper::service::service_fn;
 use hyper::{Method, Request, StatusCode};
 use hyper_util::rt::TokioIo;
 use lambda_harness::{
-    PREFIX, Reply, Side, create_tables_and_demo_number, dynamodb_endpoint, exit_code, function_binary, function_env, invocation,
+    PREFIX, Reply, Server, Side, create_tables_and_demo_number, dynamodb_endpoint, exit_code, function_binary, function_env, invocation,
     json_reply, read_event, relay, resolve, root, round, target_dir,
 };
 use serde_json::{Value, json};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio::sync::Notify;
-use tokio::task::{JoinHandle, JoinSet};
 
 // ---------------------------------------------------------------------------------------------
 // What is measured, and how
@@ -314,8 +313,14 @@ async fn one_run(
         seen: Mutex::new(Seen::default()),
     });
     // Both stop when dropped at the end of this function: parked `/next` requests with them.
-    let api = Server::start(run.clone(), Serves::RuntimeApi).await?;
-    let relay = if dynamodb.relay { Some(Server::start(run.clone(), Serves::RelayTo(dynamodb.upstream)).await?) } else { None };
+    let for_api = run.clone();
+    let api = Server::start(move |stream| serve_runtime_api(stream, for_api.clone())).await?;
+    let relay = if dynamodb.relay {
+        let (for_relay, upstream) = (run.clone(), dynamodb.upstream);
+        Some(Server::start(move |stream| relay_timed(stream, upstream, for_relay.clone())).await?)
+    } else {
+        None
+    };
     let endpoint = relay.as_ref().map_or_else(|| dynamodb.endpoint.clone(), |relay| format!("http://{}", relay.addr));
 
     let mut command = Command::new(&function.binary);
@@ -471,55 +476,6 @@ fn reap(pid: i32) -> f64 {
 
 // ---------------------------------------------------------------------------------------------
 // The run's servers: the fake Runtime API, and the relay in front of DynamoDB Local
-
-/// A listener on a fresh loopback port and the task that serves it. Dropping it ends the task
-/// and every connection it accepted, requests in flight included.
-struct Server {
-    addr: SocketAddr,
-    task: JoinHandle<()>,
-}
-
-impl Server {
-    async fn start(run: Arc<Run>, serves: Serves) -> io::Result<Server> {
-        let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
-        let addr = listener.local_addr()?;
-        let task = tokio::spawn(async move {
-            // Owned by the task: when it is aborted, the connections go with it.
-            let mut connections = JoinSet::new();
-            loop {
-                let stream = match listener.accept().await {
-                    Ok((stream, _)) => stream,
-                    Err(error) => {
-                        // The run then fails (no response in time) and says nothing more useful.
-                        eprintln!("\ncold_start: accepting on {addr}: {error}");
-                        return;
-                    }
-                };
-                let run = run.clone();
-                match serves {
-                    Serves::RuntimeApi => connections.spawn(serve_runtime_api(stream, run)),
-                    Serves::RelayTo(dynamodb) => connections.spawn(relay_timed(stream, dynamodb, run)),
-                };
-                while connections.try_join_next().is_some() {}
-            }
-        });
-        Ok(Server { addr, task })
-    }
-}
-
-#[derive(Clone, Copy)]
-enum Serves {
-    /// The fake Lambda Runtime API, for the function.
-    RuntimeApi,
-    /// A timestamping relay to DynamoDB Local, at this address.
-    RelayTo(SocketAddr),
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
 
 async fn serve_runtime_api(stream: TcpStream, run: Arc<Run>) {
     let service = service_fn(move |request| runtime_api(run.clone(), request));

@@ -68,13 +68,12 @@ use hyper::service::service_fn;
 use hyper::{Method, Request, StatusCode};
 use hyper_util::rt::TokioIo;
 use lambda_harness::{
-    PREFIX, PUBLIC_BASE_URL, Reply, Side, TWILIO_AUTH_TOKEN, create_tables_and_demo_number, dynamodb_endpoint, exit_code, function_binary,
-    function_env, invocation, json_reply, read_event, relay, resolve, root, round, target_dir,
+    PREFIX, PUBLIC_BASE_URL, Reply, Server, Side, TWILIO_AUTH_TOKEN, create_tables_and_demo_number, dynamodb_endpoint, exit_code,
+    function_binary, function_env, invocation, json_reply, read_event, relay, resolve, root, round, target_dir,
 };
 use serde_json::{Value, json};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio::sync::Notify;
-use tokio::task::JoinSet;
 
 /// The targets, per warm invocation (issue 16).
 const CPU_TARGET_US: f64 = 300.0;
@@ -303,8 +302,20 @@ async fn measure(
         state: Mutex::new(State { handed_at: vec![None; total], ..State::default() }),
         finished: Notify::new(),
     });
-    let api = serve(TcpListener::bind(("127.0.0.1", 0)).await.map_err(|e| e.to_string())?, script.clone(), None);
-    let relay = serve(TcpListener::bind(("127.0.0.1", 0)).await.map_err(|e| e.to_string())?, script.clone(), Some(upstream));
+    let for_api = script.clone();
+    let api = Server::start(move |stream| runtime_api(stream, for_api.clone())).await.map_err(|e| e.to_string())?;
+    let for_relay = script.clone();
+    let relay = Server::start(move |stream| {
+        let script = for_relay.clone();
+        // Each turn of the function's is one request.
+        relay(stream, upstream, move |side, _| {
+            if side == Side::Function {
+                script.requests.fetch_add(1, Ordering::Relaxed);
+            }
+        })
+    })
+    .await
+    .map_err(|e| e.to_string())?;
     let log = File::create(log).map_err(|e| format!("{}: {e}", log.display()))?;
     // The table names the functions use when none is set, for the peer, which has no defaults.
     let tables = calltrack_service::Settings::default().tables;
@@ -313,8 +324,8 @@ async fn measure(
         .env_clear()
         .envs(default_tables)
         .envs(function_env(path.function))
-        .env("AWS_LAMBDA_RUNTIME_API", api.0.to_string())
-        .env("AWS_ENDPOINT_URL_DYNAMODB", format!("http://{}", relay.0))
+        .env("AWS_LAMBDA_RUNTIME_API", api.addr.to_string())
+        .env("AWS_ENDPOINT_URL_DYNAMODB", format!("http://{}", relay.addr))
         .stdin(Stdio::null())
         .stdout(log.try_clone().map_err(|e| e.to_string())?)
         .stderr(log);
@@ -363,38 +374,6 @@ async fn measure(
         eprintln!("{} {} ({}): {failure}", path.function, path.name, peer.name());
     }
     Ok(measured)
-}
-
-/// Serves a listener until dropped: the Runtime API (`upstream` none), or the relay to
-/// DynamoDB Local, which counts the requests.
-fn serve(listener: TcpListener, script: Arc<Script>, upstream: Option<SocketAddr>) -> (SocketAddr, AbortOnDrop) {
-    let addr = listener.local_addr().expect("a bound listener has an address");
-    let task = tokio::spawn(async move {
-        // Owned by the task: when it is aborted, the connections go with it.
-        let mut connections = JoinSet::new();
-        while let Ok((stream, _)) = listener.accept().await {
-            let script = script.clone();
-            match upstream {
-                None => connections.spawn(runtime_api(stream, script)),
-                Some(upstream) => connections.spawn(relay(stream, upstream, move |side, _| {
-                    if side == Side::Function {
-                        script.requests.fetch_add(1, Ordering::Relaxed);
-                    }
-                })),
-            };
-            while connections.try_join_next().is_some() {}
-        }
-    });
-    (addr, AbortOnDrop(task))
-}
-
-/// A server's task, ended (its connections and parked requests with it) when this is dropped.
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
 }
 
 async fn runtime_api(stream: TcpStream, script: Arc<Script>) {

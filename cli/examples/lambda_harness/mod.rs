@@ -18,8 +18,9 @@ use hyper::body::Bytes;
 use hyper::{Response, StatusCode};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::{JoinHandle, JoinSet};
 
 /// The token and base URL the events in events/ are signed with.
 pub const TWILIO_AUTH_TOKEN: &str = "test-auth-token-not-a-secret";
@@ -177,6 +178,47 @@ pub fn function_env(name: &str) -> Vec<(String, String)> {
     ];
     env.extend(lambda.into_iter().map(|(key, value)| (key.to_owned(), value)));
     env
+}
+
+/// A listener on a fresh loopback port and the task that serves it, each connection with
+/// `connection`. Dropping it ends the task and every connection it accepted, requests in flight
+/// included.
+pub struct Server {
+    pub addr: SocketAddr,
+    task: JoinHandle<()>,
+}
+
+impl Server {
+    pub async fn start<F, Connection>(mut connection: F) -> io::Result<Server>
+    where
+        F: FnMut(TcpStream) -> Connection + Send + 'static,
+        Connection: Future<Output = ()> + Send + 'static,
+    {
+        let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
+        let addr = listener.local_addr()?;
+        let task = tokio::spawn(async move {
+            // Owned by the task: when it is aborted, the connections go with it.
+            let mut connections = JoinSet::new();
+            loop {
+                match listener.accept().await {
+                    Ok((stream, _)) => connections.spawn(connection(stream)),
+                    Err(error) => {
+                        // The run then fails (no answer in time) and says nothing more useful.
+                        eprintln!("\naccepting on {addr}: {error}");
+                        return;
+                    }
+                };
+                while connections.try_join_next().is_some() {}
+            }
+        });
+        Ok(Server { addr, task })
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
 }
 
 pub type Reply = Response<Full<Bytes>>;
